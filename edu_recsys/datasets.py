@@ -193,7 +193,11 @@ def _ednet(root: Path) -> tuple[pd.DataFrame, dict, dict]:
     info["note"] = "answers = last respond per question before submit; concepts = question tags"
     lectures_df = pd.concat(lectures, ignore_index=True)
     lecture_meta = read_table(base / "contents" / "lectures.csv")
-    return df, info, {"lecture_events": lectures_df, "lectures": lecture_meta, "questions": questions}
+    return (
+        df,
+        info,
+        {"lecture_events": lectures_df, "lectures": lecture_meta, "questions": questions},
+    )
 
 
 def _junyi(root: Path) -> tuple[pd.DataFrame, dict]:
@@ -249,5 +253,3 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Datase
         info["counts"] = {"rows": int(len(table))}
     log.info("loaded %s: %s", name, info["counts"])
     return Dataset(name=name, data=table, provenance=info, extras=extras)
-
-

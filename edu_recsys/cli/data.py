@@ -41,8 +41,14 @@ def _datasets(args) -> int:
     for name in DATASETS:
         try:
             counts = load_dataset(name, root).provenance["counts"]
-            rows.append({"dataset": name, "rows": counts.get("rows"),
-                         "students": counts.get("students"), "status": "ok"})
+            rows.append(
+                {
+                    "dataset": name,
+                    "rows": counts.get("rows"),
+                    "students": counts.get("students"),
+                    "status": "ok",
+                }
+            )
         except DataNotFoundError as e:
             rows.append({"dataset": name, "status": f"absent ({e})"})
     print(f"data directory: {root}")
@@ -59,8 +65,12 @@ def register(sub) -> None:
         description="PATH is a CSV/TSV/Parquet log, a folder of fold files, or a dataset name.",
     )
     s.add_argument("path")
-    s.add_argument("--column", action="append", metavar="CANONICAL=SOURCE",
-                   help="map a column explicitly, e.g. --column student_id=learner")
+    s.add_argument(
+        "--column",
+        action="append",
+        metavar="CANONICAL=SOURCE",
+        help="map a column explicitly, e.g. --column student_id=learner",
+    )
     s.add_argument("--json", metavar="PATH", help="also write the summary as JSON ('-': stdout)")
     s.set_defaults(func=_summary)
     d = dsub.add_parser("datasets", help="list the named public datasets found in the data dir")

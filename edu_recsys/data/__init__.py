@@ -4,7 +4,12 @@ Everything downstream consumes the canonical interactions table described in
 :mod:`edu_recsys.data.schema`.
 """
 
-from edu_recsys.data.folds import detect_sequence_format, find_fold_files, read_fold_file, read_folds
+from edu_recsys.data.folds import (
+    detect_sequence_format,
+    find_fold_files,
+    read_fold_file,
+    read_folds,
+)
 from edu_recsys.data.qmatrix import (
     apply_q_matrix,
     q_matrix_from_interactions,

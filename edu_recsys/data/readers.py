@@ -57,15 +57,50 @@ log = logging.getLogger(__name__)
 
 #: Recognised source names per canonical column, most preferred first.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    STUDENT: ("student_id", "user_id", "anon student id", "student", "learner_id", "userid",
-              "actor", "stu_id", "uid"),
-    ITEM: ("item_id", "problem_id", "question_id", "exercise_id", "exercise", "item",
-           "problem name"),
-    CONCEPTS: ("concept_ids", "skill_id", "kc(default)", "tags", "skill", "skills",
-               "knowledge_point", "concept", "concept_id", "skill_ids", "kc", "skill_name"),
+    STUDENT: (
+        "student_id",
+        "user_id",
+        "anon student id",
+        "student",
+        "learner_id",
+        "userid",
+        "actor",
+        "stu_id",
+        "uid",
+    ),
+    ITEM: (
+        "item_id",
+        "problem_id",
+        "question_id",
+        "exercise_id",
+        "exercise",
+        "item",
+        "problem name",
+    ),
+    CONCEPTS: (
+        "concept_ids",
+        "skill_id",
+        "kc(default)",
+        "tags",
+        "skill",
+        "skills",
+        "knowledge_point",
+        "concept",
+        "concept_id",
+        "skill_ids",
+        "kc",
+        "skill_name",
+    ),
     CORRECT: ("correct", "correct first attempt", "is_correct", "answer_correct", "correctness"),
-    TIMESTAMP: ("timestamp", "step start time", "first transaction time", "start_time", "time",
-                "created_at", "datetime"),
+    TIMESTAMP: (
+        "timestamp",
+        "step start time",
+        "first transaction time",
+        "start_time",
+        "time",
+        "created_at",
+        "datetime",
+    ),
     DURATION: ("duration_s", "step duration (sec)", "ms_first_response", "elapsed_time"),
     SCORE: ("score",),
     RESOURCE: ("resource_id",),
@@ -237,7 +272,9 @@ def read_interactions(
         and "step name" in norm_cols
     ):
         out[ITEM] = (
-            raw[norm_cols["problem name"]].astype(str) + "::" + raw[norm_cols["step name"]].astype(str)
+            raw[norm_cols["problem name"]].astype(str)
+            + "::"
+            + raw[norm_cols["step name"]].astype(str)
         )
     for canon, src in mapping.items():
         if canon in out.columns:
@@ -246,6 +283,18 @@ def read_interactions(
         if canon == DURATION and _norm(src) in _MS_COLUMNS:
             col = pd.to_numeric(col, errors="coerce") / 1000.0
         out[canon] = col
+    # DataShop leaves Step Start Time empty on some steps; the first transaction time is
+    # the next best record of when the step was answered.
+    if TIMESTAMP in out.columns and _norm(mapping[TIMESTAMP]) == "step start time":
+        ftt = norm_cols.get("first transaction time")
+        if ftt is not None:
+            missing = out[TIMESTAMP].isna()
+            if missing.any():
+                out[TIMESTAMP] = out[TIMESTAMP].where(~missing, raw[ftt])
+                log.info(
+                    "%d empty Step Start Time values filled from First Transaction Time",
+                    int(missing.sum()),
+                )
     # EdNet: correctness from the chosen option and the answer key
     if CORRECT not in out.columns and {"user_answer", "correct_answer"} <= set(norm_cols):
         ua = raw[norm_cols["user_answer"]]

@@ -29,7 +29,9 @@ def summarize_interactions(df: pd.DataFrame) -> dict:
         "correct_rate": float(df[CORRECT].mean()) if len(df) else None,
         "first_timestamp": None,
         "last_timestamp": None,
-        "answers_per_student_median": float(df.groupby(STUDENT).size().median()) if len(df) else None,
+        "answers_per_student_median": float(df.groupby(STUDENT).size().median())
+        if len(df)
+        else None,
     }
     if TIMESTAMP in df and df[TIMESTAMP].notna().any():
         out["first_timestamp"] = df[TIMESTAMP].min().isoformat()

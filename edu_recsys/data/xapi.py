@@ -58,8 +58,13 @@ def parse_iso_duration(text: str) -> float:
 
 def _actor_id(actor: Mapping[str, Any]) -> str | None:
     acct = actor.get("account") or {}
-    for v in (acct.get("name"), actor.get("mbox"), actor.get("openid"),
-              actor.get("mbox_sha1sum"), actor.get("name")):
+    for v in (
+        acct.get("name"),
+        actor.get("mbox"),
+        actor.get("openid"),
+        actor.get("mbox_sha1sum"),
+        actor.get("name"),
+    ):
         if v:
             return str(v)
     return None
@@ -153,8 +158,16 @@ def from_xapi(
         rows.append(row)
     df = pd.DataFrame(
         rows,
-        columns=["student_id", "item_id", "concept_ids", "correct", "score", "timestamp",
-                 "duration_s", "event_id"],
+        columns=[
+            "student_id",
+            "item_id",
+            "concept_ids",
+            "correct",
+            "score",
+            "timestamp",
+            "duration_s",
+            "event_id",
+        ],
     )
     if df["score"].isna().all():
         df = df.drop(columns="score")
