@@ -99,13 +99,16 @@ def parse_concepts(values: Iterable, sep: str | None = None) -> list[tuple[str, 
     """Turn a column of concept annotations into tuples of concept-id strings.
 
     Accepts tuples, lists, arrays, strings separated by ``~~`` (DataShop), ``;``
-    (EdNet), ``|`` or ``,`` (auto-detected unless ``sep`` is given), numbers, and
-    missing values (-> empty tuple). Duplicates within a row are removed, order kept.
+    (EdNet), ``|`` or ``,`` (one separator per column: the first of these that occurs,
+    unless ``sep`` is given), numbers, and missing values (-> empty tuple).
+    Duplicates within a row are removed, order kept.
 
     Examples
     --------
-    >>> parse_concepts(["a~~b", ("c",), None, 3.0, "x;y"])
-    [('a', 'b'), ('c',), (), ('3',), ('x', 'y')]
+    >>> parse_concepts(["a~~b", ("c",), None, 3.0, "x, y~~z"])
+    [('a', 'b'), ('c',), (), ('3',), ('x, y', 'z')]
+    >>> parse_concepts(["1;2", "5"])
+    [('1', '2'), ('5',)]
     """
     values = list(values)
     if sep is None:
@@ -167,7 +170,7 @@ def _coerce_binary(s: pd.Series, ctx: dict) -> np.ndarray:
                 " (partial credit belongs in a 'score' column in [0, 1])" if partial.any() else ""
             )
             raise _err(
-                f"non-binary values such as {v[bad][0]!r}{hint}", CORRECT, bad, "0 or 1", ctx
+                f"non-binary values such as {float(v[bad][0])!r}{hint}", CORRECT, bad, "0 or 1", ctx
             )
         return v.astype(np.int8)
     low = s.astype(str).str.strip().str.lower()
