@@ -1,0 +1,59 @@
+"""Precise teaching for a class (以学定教): report, teaching groups, homework, item analysis.
+
+- :mod:`.report`: the class report (mastery matrix, weakest concepts, attainment bands,
+  students at risk, focus for the next lesson).
+- :mod:`.groups`: teaching groups by mastery profile (KMeans, k by silhouette).
+- :mod:`.homework`: personalised homework within the "double reduction" time limits.
+- :mod:`.i18n`: Chinese (default) and English texts.
+- :mod:`.matrix`: the student x concept matrix from the mastery long table.
+
+Every function takes plain inputs (a roster, the mastery contract's long table, a
+subject graph, an item bank) and returns pandas tables plus ``to_dict()`` for JSON.
+"""
+
+from edu_recsys.classroom.groups import TeachingGroups, choose_k, teaching_groups
+from edu_recsys.classroom.homework import (
+    DOUBLE_REDUCTION_MINUTES,
+    Homework,
+    HomeworkPolicy,
+    class_homework,
+    days_since_practice,
+    item_bank,
+    personal_homework,
+    predict_success,
+)
+from edu_recsys.classroom.i18n import LANGS, text
+from edu_recsys.classroom.matrix import MasteryMatrix, mastery_matrix, roster_ids
+from edu_recsys.classroom.report import (
+    ATTAINMENT_BANDS,
+    RELEVANCE,
+    ClassReport,
+    attainment_band,
+    class_report,
+    unit_relevance,
+)
+
+__all__ = [
+    "ATTAINMENT_BANDS",
+    "DOUBLE_REDUCTION_MINUTES",
+    "LANGS",
+    "RELEVANCE",
+    "ClassReport",
+    "Homework",
+    "HomeworkPolicy",
+    "MasteryMatrix",
+    "TeachingGroups",
+    "attainment_band",
+    "choose_k",
+    "class_homework",
+    "class_report",
+    "days_since_practice",
+    "item_bank",
+    "mastery_matrix",
+    "personal_homework",
+    "predict_success",
+    "roster_ids",
+    "teaching_groups",
+    "text",
+    "unit_relevance",
+]
