@@ -25,8 +25,8 @@ class NotAvailableError(EduRecsysError):
     def __init__(self, feature: str, module: str, detail: str = "") -> None:
         self.feature = feature
         self.module = module
-        msg = f"{feature} is not available in this build ({module} is missing"
-        msg += f": {detail})" if detail else ")"
+        why = f"{module}: {detail}" if detail else f"{module} is missing"
+        msg = f"{feature} is not available in this build ({why})"
         super().__init__(msg)
 
 

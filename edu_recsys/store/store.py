@@ -35,6 +35,7 @@ from edu_recsys.store.models import (
     Student,
     SubjectGraph,
     Teacher,
+    utcnow,
 )
 
 __all__ = ["Store", "RESOURCE_COLUMNS", "dialect_insert"]
@@ -318,6 +319,8 @@ class Store:
                     setattr(row, attr, value)
             if settings is not None:
                 row.settings = _jsonable(dict(settings))
+            if teacher_ids is not None or student_ids is not None:
+                row.updated_at = utcnow()  # cached class results depend on the roster
             s.add(row)
             s.flush()
             if teacher_ids is not None:
@@ -346,6 +349,8 @@ class Store:
             )
             new = [r["student_id"] for r in records if r["student_id"] not in have]
             s.add_all(Enrolment(class_id=class_id, student_id=sid) for sid in new)
+            if new:
+                s.get(SchoolClass, class_id).updated_at = utcnow()
         return len(new)
 
     def get_class(self, class_id: str) -> dict:

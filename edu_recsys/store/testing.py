@@ -19,7 +19,13 @@ from sqlalchemy.engine import make_url
 
 from edu_recsys.store.engine import normalise_url
 
-__all__ = ["PG_URL_ENV", "find_test_pg_url", "temporary_pg_database", "truncate_all"]
+__all__ = [
+    "PG_URL_ENV",
+    "CountsTracer",
+    "find_test_pg_url",
+    "temporary_pg_database",
+    "truncate_all",
+]
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +84,62 @@ def truncate_all(store) -> None:
         else:
             for t in tables:
                 c.execute(text(f"DELETE FROM {t}"))
+
+
+class CountsTracer:
+    """A tiny tracer with the mastery contract, for testing the serving layer alone.
+
+    Mastery of a concept = (correct + 1) / (answers + 2) over the student's answers on
+    it (Laplace-smoothed success rate); unseen students/concepts get 0.5 and a flag.
+    Not a model anyone should use: the real ones are in :mod:`edu_recsys.mastery`.
+    """
+
+    def __init__(self, prior: float = 0.5):
+        self.prior = prior
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"prior": self.prior}
+
+    def fit(self, interactions):
+        self.n_fit_ = len(interactions)
+        self.concepts_ = sorted({c for cs in interactions["concept_ids"] for c in cs})
+        return self
+
+    def online_state(self, history):
+        state = _CountsState(self)
+        for r in history.itertuples(index=False):
+            state.update(r.student_id, r.item_id, r.concept_ids, r.correct)
+        return state
+
+    def mastery(self, history, students=None, concepts=None):
+        import pandas as pd
+
+        state = self.online_state(history)
+        students = list(students) if students is not None else list(state.counts)
+        rows = []
+        for s in students:
+            seen = state.counts.get(s, {})
+            for c in concepts if concepts is not None else sorted(seen):
+                n, k = seen.get(c, (0, 0))
+                flag = (
+                    "unseen_student" if s not in state.counts else ("" if n else "unseen_concept")
+                )
+                rows.append((s, c, (k + 1) / (n + 2) if n else self.prior, n, flag))
+        return pd.DataFrame(
+            rows, columns=["student_id", "concept_id", "mastery", "evidence", "fallback"]
+        )
+
+
+class _CountsState:
+    def __init__(self, tracer: CountsTracer):
+        self.tracer = tracer
+        self.counts: dict[str, dict[str, tuple[int, int]]] = {}
+
+    def update(self, student_id, item_id, concept_ids, correct, timestamp=None) -> None:
+        d = self.counts.setdefault(student_id, {})
+        for c in concept_ids:
+            n, k = d.get(c, (0, 0))
+            d[c] = (n + 1, k + int(correct))
+
+    def mastery(self, student_id) -> dict:
+        return {c: (k + 1) / (n + 2) for c, (n, k) in self.counts.get(student_id, {}).items()}

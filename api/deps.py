@@ -1,0 +1,169 @@
+"""Dependencies (``Annotated`` aliases): store, session, serving layer, caller, access checks.
+
+Authentication: ``Authorization: Bearer <token>`` on every route but health. Pages for
+people (GET only) also accept the token from the login cookie set by ``POST
+/api/v1/login``; write routes never do, so a cookie cannot be abused cross-site.
+
+401 means "who are you?" (no token, unknown, revoked or expired token); 403 means
+"you may not" (the role or the token's classes/student do not cover the request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from api.errors import ApiError
+from api.settings import Settings
+from edu_recsys.store import Store, TokenInfo
+from edu_recsys.store.serving import Serving
+
+__all__ = [
+    "COOKIE_NAME",
+    "Principal",
+    "SettingsDep",
+    "StoreDep",
+    "SessionDep",
+    "ServingDep",
+    "PrincipalDep",
+    "AdminDep",
+    "IngestDep",
+    "ClassIdDep",
+    "StudentIdDep",
+    "require_roles",
+]
+
+COOKIE_NAME = "edu_recsys_token"
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def get_serving(request: Request) -> Serving:
+    return request.app.state.serving
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[Store, Depends(get_store)]
+ServingDep = Annotated[Serving, Depends(get_serving)]
+
+
+def get_db(store: StoreDep) -> Iterator[Session]:
+    """A read session for the request (write paths go through the store's methods)."""
+    with store.session() as s:
+        yield s
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: the token's role and what it covers."""
+
+    token: TokenInfo
+    class_ids: frozenset[str] | None  # None: every class (admin)
+
+    @property
+    def role(self) -> str:
+        return self.token.role
+
+    def can_class(self, class_id: str) -> bool:
+        return self.class_ids is None or class_id in self.class_ids
+
+
+_bearer = HTTPBearer(auto_error=False, description="API token (edu-recsys token create)")
+
+
+def _unauthorized(message: str) -> ApiError:
+    return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def get_principal(
+    request: Request,
+    store: StoreDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    token = creds.credentials if creds else None
+    if token is None and request.method in ("GET", "HEAD"):
+        token = request.cookies.get(COOKIE_NAME)
+    if not token:
+        raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
+    info = store.verify_token(token)
+    if info is None:
+        raise _unauthorized("unknown, revoked or expired token")
+    classes: frozenset[str] | None = None
+    if info.role == "teacher":
+        own = store.teacher_classes(info.teacher_id) if info.teacher_id else []
+        classes = frozenset(info.class_ids) | frozenset(own)
+    elif info.role != "admin":
+        classes = frozenset()
+    return Principal(token=info, class_ids=classes)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: str):
+    """A dependency that lets only these roles through (403 otherwise)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise ApiError(
+                403, "forbidden", f"role {principal.role!r} may not do this (needs {roles})"
+            )
+        return principal
+
+    return check
+
+
+AdminDep = Annotated[Principal, Depends(require_roles("admin"))]
+IngestDep = Annotated[Principal, Depends(require_roles("admin", "ingest"))]
+
+
+def class_access(
+    class_id: Annotated[str, Path(min_length=1, max_length=128, examples=["8-1"])],
+    principal: PrincipalDep,
+    store: StoreDep,
+) -> str:
+    """The class id when the caller may see the class (teachers: their own classes)."""
+    if principal.role not in ("admin", "teacher") or not principal.can_class(class_id):
+        raise ApiError(403, "forbidden", "this token does not cover this class")
+    store.get_class(class_id)  # 404 when unknown
+    return class_id
+
+
+def student_access(
+    student_id: Annotated[str, Path(min_length=1, max_length=128, examples=["s001"])],
+    principal: PrincipalDep,
+    store: StoreDep,
+) -> str:
+    """The student id when the caller may see the student.
+
+    Admins: anyone; teachers: the students of their classes; students: themselves.
+    """
+    role = principal.role
+    if role == "admin":
+        if not store.student_exists(student_id):
+            raise ApiError(404, "not_found", "unknown student id", field="student_id")
+        return student_id
+    if role == "student" and principal.token.student_id == student_id:
+        return student_id
+    if role == "teacher" and principal.class_ids:
+        if set(store.student_classes(student_id)) & principal.class_ids:
+            return student_id
+    raise ApiError(403, "forbidden", "this token does not cover this student")
+
+
+ClassIdDep = Annotated[str, Depends(class_access)]
+StudentIdDep = Annotated[str, Depends(student_access)]

@@ -1,0 +1,561 @@
+"""The live layer between the store and the domain modules (what the API calls).
+
+:class:`Serving` holds, for one store:
+
+- the active fitted mastery model (loaded from the store, reloaded when another
+  process activates a new one);
+- the model's **online state** (``tracer.online_state(history)``), kept in step with the
+  stored answers: answers ingested through this object update it in O(1) per answer
+  inside the ingest transaction, and the students' mastery snapshots are written in
+  that same transaction; answers stored by other processes are applied on the next
+  read (by ``seq``); an erasure (the store's *generation* changes) or a new model
+  rebuilds it from the stored answers;
+- small caches of class-level results keyed by the store's version (newest answer,
+  generation, model, catalogue, graphs, rosters), so that repeated requests are cheap
+  and never stale.
+
+Everything domain-specific is delegated to the library: ``edu_recsys.mastery``
+(``make_model``, tracers), ``edu_recsys.recommend``, ``edu_recsys.paths`` and
+``edu_recsys.classroom``. A part that is missing from this build raises
+:class:`~edu_recsys.store.errors.NotAvailableError` (the API answers 503).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from edu_recsys.constants import MASTERY_THRESHOLD
+from edu_recsys.exceptions import InvalidDataError, UnknownIdError
+from edu_recsys.store.errors import NoModelError, NotAvailableError
+from edu_recsys.store.ingest import IngestResult
+from edu_recsys.store.models import (
+    Enrolment,
+    FittedModel,
+    Interaction,
+    Resource,
+    SchoolClass,
+    StoreMeta,
+    StudentMastery,
+    SubjectGraph,
+    utcnow,
+)
+
+__all__ = ["Serving", "feature_status", "need"]
+
+log = logging.getLogger(__name__)
+
+#: Library parts the service uses: feature -> (module, attribute that must exist).
+FEATURES: dict[str, tuple[str, str]] = {
+    "graph": ("edu_recsys.graph", "validate_graph"),
+    "mastery": ("edu_recsys.mastery", "make_model"),
+    "recommend": ("edu_recsys.recommend", "Recommender"),
+    "paths": ("edu_recsys.paths", "plan_path"),
+    "classroom": ("edu_recsys.classroom", "class_report"),
+}
+
+
+def need(module: str, attr: str, feature: str) -> Any:
+    """``module.attr``, or :class:`NotAvailableError` when this build lacks it."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name and module.startswith(e.name):
+            raise NotAvailableError(feature, module) from None
+        raise
+    obj = getattr(mod, attr, None)
+    if obj is None:
+        raise NotAvailableError(feature, module, f"it has no {attr}")
+    return obj
+
+
+def feature_status() -> dict[str, bool]:
+    """Which library parts this build has (feature -> available)."""
+    out = {}
+    for name, (module, attr) in FEATURES.items():
+        try:
+            need(module, attr, name)
+            out[name] = True
+        except NotAvailableError:
+            out[name] = False
+    return out
+
+
+class _LRU:
+    def __init__(self, size: int = 64):
+        self.size = size
+        self._d: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._d:
+                self._d.move_to_end(key)
+                return self._d[key]
+        value = compute()
+        with self._lock:
+            self._d[key] = value
+            while len(self._d) > self.size:
+                self._d.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
+
+
+class Serving:
+    """Live model, online mastery state and cached class results over a store.
+
+    Parameters
+    ----------
+    store : Store
+    default_model : str, default "default"
+        The ``edu_recsys.mastery.make_model`` preset used by :meth:`refit`.
+    cache_size : int, default 64
+        Class-level results kept per kind.
+    """
+
+    def __init__(self, store, *, default_model: str = "default", cache_size: int = 64):
+        self.store = store
+        self.default_model = default_model
+        self._lock = threading.RLock()  # tracer, state and their bookkeeping
+        self._write_lock = threading.Lock()  # ingest / refit / erase in this process
+        self._tracer: Any = None
+        self._model_id: int | None = None
+        self._state: Any = None
+        self._state_seq = 0
+        self._state_generation: int | None = None
+        self._cache = _LRU(cache_size)
+
+    # -- versions and sync -------------------------------------------------------------
+    def version(self) -> tuple:
+        """A tuple that changes whenever anything a result depends on changes."""
+        with self.store.session() as s:
+            row = s.execute(
+                select(
+                    select(func.max(Interaction.seq)).scalar_subquery(),
+                    select(StoreMeta.value).where(StoreMeta.key == "generation").scalar_subquery(),
+                    select(func.max(FittedModel.model_id))
+                    .where(FittedModel.active.is_(True))
+                    .scalar_subquery(),
+                    select(func.max(Resource.updated_at)).scalar_subquery(),
+                    select(func.count()).select_from(Resource).scalar_subquery(),
+                    select(func.max(SubjectGraph.updated_at)).scalar_subquery(),
+                    select(func.max(SchoolClass.updated_at)).scalar_subquery(),
+                    select(func.count()).select_from(Enrolment).scalar_subquery(),
+                )
+            ).one()
+        return tuple(row)
+
+    def _sync(self) -> tuple:
+        """Bring model and online state up to date with the store; returns the version."""
+        v = self.version()
+        max_seq, generation, model_id = int(v[0] or 0), int(v[1] or 0), v[2]
+        with self._lock:
+            if model_id is None:
+                self._tracer = self._state = None
+                self._model_id = None
+                return v
+            if model_id != self._model_id:
+                tracer, info = self.store.load_model(int(model_id))
+                self._tracer, self._model_id = tracer, info["model_id"]
+                self._state = None
+            if self._state is None or self._state_generation != generation:
+                self._rebuild_state(generation)
+            elif max_seq > self._state_seq:
+                rows = self.store.interactions(since_seq=self._state_seq, order="seq")
+                self._apply(rows)
+        return v
+
+    def _rebuild_state(self, generation: int) -> None:
+        history = self.store.interactions(order="time")
+        self._state = self._tracer.online_state(_model_input(history))
+        self._state_seq = int(history["seq"].max()) if len(history) else 0
+        self._state_generation = generation
+        log.info("online mastery state rebuilt from %d answers", len(history))
+
+    def _apply(self, rows: pd.DataFrame) -> None:
+        """Online updates for rows in ``seq`` order (caller holds the lock)."""
+        if rows.empty or self._state is None:
+            return
+        ts = rows["timestamp"] if "timestamp" in rows.columns else None
+        for i, (sid, item, concepts, correct) in enumerate(
+            zip(rows["student_id"], rows["item_id"], rows["concept_ids"], rows["correct"])
+        ):
+            t = None if ts is None or pd.isna(ts.iat[i]) else ts.iat[i]
+            self._state.update(sid, item, tuple(concepts), int(correct), timestamp=t)
+        self._state_seq = max(self._state_seq, int(rows["seq"].max()))
+
+    def tracer(self) -> tuple[Any, int]:
+        """(fitted tracer, model id) of the active model; raises NoModelError."""
+        self._sync()
+        with self._lock:
+            if self._tracer is None:
+                raise NoModelError()
+            return self._tracer, int(self._model_id)
+
+    # -- ingestion -------------------------------------------------------------------
+    def ingest(self, interactions: pd.DataFrame) -> IngestResult:
+        """Store a batch atomically and update the students' mastery online.
+
+        The online state and the students' mastery snapshots are updated inside the
+        ingest transaction; if the transaction fails the in-memory state is rebuilt
+        from the store on the next use, so it never holds answers that were not stored.
+        """
+        with self._write_lock:
+            try:
+                self._sync()
+            except NoModelError:
+                pass
+            touched: list[bool] = []
+
+            def on_inserted(session: Session, rows: pd.DataFrame) -> None:
+                with self._lock:
+                    if self._state is None:
+                        return
+                    touched.append(True)
+                    first = int(rows["seq"].iloc[0])
+                    if first > self._state_seq + 1:  # rows other writers committed meanwhile
+                        self._apply(_rows_between(session, self._state_seq, first))
+                    self._apply(rows)
+                    self._write_snapshots(session, rows["student_id"].unique().tolist())
+
+            try:
+                result = self.store.ingest(interactions, on_inserted=on_inserted)
+            except BaseException:
+                if touched:
+                    with self._lock:
+                        self._state = None  # holds uncommitted answers: rebuild
+                raise
+        return result
+
+    def ingest_xapi(self, statements: Iterable[dict]) -> tuple[IngestResult, int]:
+        """Answers from xAPI statements (see :func:`edu_recsys.data.from_xapi`).
+
+        Returns the ingest result and the number of statements that were not answers.
+        """
+        from edu_recsys.data import from_xapi
+
+        df = from_xapi(list(statements), validate=False)
+        skipped = int(df.attrs.get("skipped", 0))
+        if df.empty:
+            return IngestResult(received=0), skipped
+        return self.ingest(df), skipped
+
+    def has_online_state(self) -> bool:
+        """Whether answers update a fitted model's online state (a model is active)."""
+        with self._lock:
+            return self._state is not None
+
+    def _write_snapshots(self, session: Session, students: list[str]) -> None:
+        from edu_recsys.store.store import dialect_insert
+
+        now = utcnow()
+        counts = dict(
+            session.execute(
+                select(Interaction.student_id, func.count())
+                .where(Interaction.student_id.in_(students))
+                .group_by(Interaction.student_id)
+            ).all()
+        )
+        rows = [
+            {
+                "student_id": sid,
+                "model_id": self._model_id,
+                "mastery": {str(c): float(p) for c, p in self._state.mastery(sid).items()},
+                "n_answers": int(counts.get(sid, 0)),
+                "last_seq": self._state_seq,
+                "updated_at": now,
+            }
+            for sid in students
+        ]
+        ins = dialect_insert(session, StudentMastery)
+        session.execute(
+            ins.on_conflict_do_update(
+                index_elements=["student_id"],
+                set_={k: getattr(ins.excluded, k) for k in rows[0] if k != "student_id"},
+            ),
+            rows,
+        )
+
+    # -- refit -------------------------------------------------------------------------
+    def refit(self, model: str | None = None) -> dict:
+        """Fit a mastery model on every stored answer, store it and make it active."""
+        make_model = need("edu_recsys.mastery", "make_model", "mastery model fitting")
+        name = model or self.default_model
+        with self._write_lock:
+            last = self.store.max_seq()
+            history = self.store.interactions(until_seq=last)
+            if history.empty:
+                raise InvalidDataError(
+                    "no answers stored yet: ingest answers before fitting", column="interactions"
+                )
+            tracer = make_model(name).fit(_model_input(history))
+            model_id = self.store.save_model(
+                tracer,
+                name=name,
+                n_interactions=len(history),
+                n_students=int(history["student_id"].nunique()),
+                last_seq=last,
+            )
+            self.store.set_meta("active_model_has_erased_data", "[]")
+            with self._lock:
+                self._tracer, self._model_id, self._state = tracer, model_id, None
+            self._sync()
+            with self.store.session(write=True) as s:
+                students = list(s.scalars(select(Interaction.student_id).distinct()))
+                for i in range(0, len(students), 500):
+                    with self._lock:
+                        self._write_snapshots(s, students[i : i + 500])
+        self._cache.clear()
+        return self.store.model_info(model_id)
+
+    # -- erasure -----------------------------------------------------------------------
+    def erase_student(self, student_id: str, *, refit: bool = True) -> dict:
+        """Erase a student (see :func:`edu_recsys.store.rights.erase_student`).
+
+        With ``refit`` (default) the active model is refitted without the student's
+        answers when it had been fitted on them, so that no derived state is left.
+        """
+        with self._write_lock:
+            out = self.store.erase_student(student_id)
+            with self._lock:
+                self._state = None
+        self._cache.clear()
+        out["refitted_model_id"] = None
+        if refit and out["models_trained_on_student"] and self.store.max_seq() > 0:
+            try:
+                info = self.refit(self.store.model_info()["name"])
+                out["refitted_model_id"] = info["model_id"]
+            except NotAvailableError:
+                pass
+        return out
+
+    # -- mastery -------------------------------------------------------------------------
+    def student_mastery(self, student_id: str, *, graph_id: str | None = None) -> dict:
+        """A student's mastery per concept with evidence and fallback flags.
+
+        Concepts are those of the student's subject graph (when the student's class has
+        one) plus every concept the student has answered.
+        """
+        tracer, model_id = self.tracer()
+        if not self.store.student_exists(student_id):
+            raise UnknownIdError("student", student_id)
+        G = self._student_graph(student_id, graph_id)
+        history = self.store.interactions(students=[student_id])
+        concepts = list(G.nodes) if G is not None else None
+        if concepts is not None:
+            seen = {c for cs in history["concept_ids"] for c in cs}
+            concepts += sorted(seen - set(concepts))
+        table = tracer.mastery(
+            _model_input(history), students=[student_id], concepts=concepts or None
+        )
+        table = table[table["student_id"] == student_id]
+        rows = []
+        for r in table.itertuples(index=False):
+            node = G.nodes[r.concept_id] if G is not None and r.concept_id in G else {}
+            rows.append(
+                {
+                    "concept_id": str(r.concept_id),
+                    "name": node.get("name"),
+                    "name_en": node.get("name_en"),
+                    "mastery": float(r.mastery),
+                    "mastered": bool(r.mastery >= MASTERY_THRESHOLD),
+                    "evidence": int(r.evidence),
+                    "fallback": str(r.fallback or ""),
+                }
+            )
+        return {
+            "student_id": student_id,
+            "model_id": model_id,
+            "threshold": MASTERY_THRESHOLD,
+            "n_answers": len(history),
+            "concepts": rows,
+        }
+
+    def _student_graph(self, student_id: str, graph_id: str | None):
+        if graph_id:
+            return self.store.get_graph(graph_id)
+        with self.store.session() as s:
+            gid = s.scalar(
+                select(SchoolClass.graph_id)
+                .join(Enrolment, Enrolment.class_id == SchoolClass.class_id)
+                .where(Enrolment.student_id == student_id, SchoolClass.graph_id.is_not(None))
+                .order_by(SchoolClass.class_id)
+            )
+        return self.store.get_graph(gid) if gid else None
+
+    # -- subject graphs ------------------------------------------------------------------
+    def graph_detail(self, graph_id: str) -> dict:
+        """A stored graph's concepts and edges (JSON-ready)."""
+        G = self.store.get_graph(graph_id)
+        concepts = [
+            {
+                "concept_id": str(n),
+                **{
+                    k: d.get(k)
+                    for k in (
+                        "name",
+                        "name_en",
+                        "grade",
+                        "subject",
+                        "unit",
+                        "difficulty",
+                        "description",
+                    )
+                },
+            }
+            for n, d in G.nodes(data=True)
+        ]
+        edges = [
+            {
+                "source": str(u),
+                "target": str(v),
+                "relation": d.get("relation"),
+                "any_of": d.get("any_of"),
+            }
+            for u, v, d in G.edges(data=True)
+        ]
+        return {
+            "info": self.store.graph_info(graph_id),
+            "concepts": concepts,
+            "edges": edges,
+            "n_items": len(G.graph.get("items") or {}),
+            "n_resources": len(G.graph.get("resources") or {}),
+        }
+
+    @staticmethod
+    def _curriculum_mapping(curriculum: dict | None, content: str | None, fmt: str) -> dict:
+        if curriculum is not None:
+            return curriculum
+        import json
+
+        import yaml
+
+        try:
+            data = json.loads(content) if fmt == "json" else yaml.safe_load(content)
+        except (ValueError, yaml.YAMLError) as e:
+            raise InvalidDataError(
+                f"not valid {fmt.upper()}: {str(e).splitlines()[0]}", column="content"
+            ) from None
+        if not isinstance(data, dict):
+            raise InvalidDataError("a curriculum file is a mapping at top level", column="content")
+        return data
+
+    def validate_curriculum(
+        self, curriculum: dict | None = None, *, content: str | None = None, fmt: str = "yaml"
+    ) -> dict:
+        """Every problem of an uploaded curriculum (nothing is stored)."""
+        validate = need("edu_recsys.graph", "validate_curriculum", "curriculum validation")
+        data = self._curriculum_mapping(curriculum, content, fmt)
+        problems = [p.to_dict() for p in validate(data)]
+        n_err = sum(p["severity"] == "error" for p in problems)
+        return {
+            "valid": n_err == 0,
+            "n_errors": n_err,
+            "n_warnings": len(problems) - n_err,
+            "problems": problems,
+        }
+
+    def store_curriculum(
+        self,
+        graph_id: str,
+        curriculum: dict | None = None,
+        *,
+        content: str | None = None,
+        fmt: str = "yaml",
+    ) -> dict:
+        """Validate an uploaded curriculum and store it as ``graph_id`` when it is valid."""
+        read = need("edu_recsys.graph", "read_curriculum", "curriculum upload")
+        to_graph = need("edu_recsys.graph", "curriculum_to_graph", "curriculum upload")
+        data = self._curriculum_mapping(curriculum, content, fmt)
+        report = self.validate_curriculum(data)
+        if not report["valid"]:
+            first = next(p for p in report["problems"] if p["severity"] == "error")
+            raise InvalidDataError(
+                f"{report['n_errors']} problem(s) in the curriculum; first: "
+                f"[{first['code']}] {first['message']}",
+                column=first.get("location") or "curriculum",
+            )
+        G = to_graph(read(data))
+        return self.store.put_graph(graph_id, G)
+
+    # -- recommendations, paths, class views (wired as the library parts land) --------
+    def student_recommendations(
+        self, student_id: str, *, k: int = 10, graph_id: str | None = None
+    ) -> dict:
+        need("edu_recsys.recommend", "Recommender", "recommendations")
+        raise NotAvailableError("recommendations", "edu_recsys.recommend", "not wired yet")
+
+    def student_path(
+        self,
+        student_id: str,
+        targets: list[str],
+        *,
+        budget_minutes: float | None = None,
+        graph_id: str | None = None,
+    ) -> dict:
+        need("edu_recsys.paths", "plan_path", "learning paths")
+        raise NotAvailableError("learning paths", "edu_recsys.paths", "not wired yet")
+
+    def class_view(self, class_id: str, kind: str, **kwargs: Any) -> Any:
+        need("edu_recsys.classroom", "class_report", f"class {kind}")
+        raise NotAvailableError(f"class {kind}", "edu_recsys.classroom", "not wired yet")
+
+    def health(self) -> dict:
+        from edu_recsys.store.engine import current_revision
+
+        with self.store.session() as s:
+            model = s.scalars(
+                select(FittedModel)
+                .where(FittedModel.active.is_(True))
+                .order_by(FittedModel.model_id.desc())
+            ).first()
+            model_info = (
+                {
+                    "model_id": int(model.model_id),
+                    "name": model.name,
+                    "created_at": model.created_at,
+                }
+                if model
+                else None
+            )
+        return {
+            "status": "ok",
+            "database": self.store.dialect,
+            "schema_revision": current_revision(self.store.engine),
+            "model": model_info,
+            "features": feature_status(),
+        }
+
+
+def _rows_between(session: Session, after: int, before: int) -> pd.DataFrame:
+    rows = session.execute(
+        select(
+            Interaction.seq,
+            Interaction.student_id,
+            Interaction.item_id,
+            Interaction.concept_ids,
+            Interaction.correct,
+            Interaction.timestamp,
+        )
+        .where(Interaction.seq > after, Interaction.seq < before)
+        .order_by(Interaction.seq)
+    ).all()
+    return pd.DataFrame(
+        rows, columns=["seq", "student_id", "item_id", "concept_ids", "correct", "timestamp"]
+    )
+
+
+def _model_input(history: pd.DataFrame) -> pd.DataFrame:
+    """The canonical table a tracer expects (store bookkeeping columns dropped)."""
+    return history.drop(columns=[c for c in ("seq", "event_id") if c in history.columns])
