@@ -641,6 +641,27 @@ def _publish(fs, tmp: str, root: str, manifest: dict, overwrite: bool) -> None:
         fs.rm(old, recursive=True)
 
 
+def _describe(e: BaseException) -> str:
+    name = type(e).__name__
+    if name == "KilledWorker":
+        return (
+            f"a worker died while running {getattr(e, 'task', '?')} (KilledWorker: every "
+            "allowed attempt lost its worker; out of memory? see the worker logs)"
+        )
+    return f"{name}: {e}"
+
+
+def compute_with_retries(collection, retries: int = 1):
+    """``collection.compute()``, with task retries when a distributed client is active."""
+    try:
+        from distributed import default_client
+
+        default_client()
+    except (ImportError, ValueError):
+        return collection.compute()
+    return collection.compute(retries=retries)
+
+
 def write_parquet_dataset(
     ddf: dd.DataFrame,
     urlpath: str,
@@ -649,13 +670,18 @@ def write_parquet_dataset(
     storage_options: Mapping[str, Any] | None = None,
     overwrite: bool = False,
     prefix: str = "part",
+    format: str = LOG_FORMAT,
+    retries: int = 1,
 ) -> dict:
     """Write one Parquet file per partition and publish the folder with a manifest.
 
     Part files go to a temporary sibling folder; only when every partition has been
-    written is the folder moved to ``urlpath`` and the manifest written (last). When a
-    task fails, the temporary folder is removed and the error propagates: nothing is
-    published.
+    written is the folder moved to ``urlpath`` and the manifest written (last). A
+    partition's file name depends only on its number, so a retried task overwrites
+    its own file (idempotent). Dask reschedules the tasks of a worker that dies;
+    ``retries`` more attempts are allowed for a task that raises. When the job
+    still fails, the temporary folder is removed and :class:`JobFailedError` is
+    raised: nothing is published.
 
     Returns
     -------
@@ -679,7 +705,9 @@ def write_parquet_dataset(
     )
     t0 = time.time()
     try:
-        parts = ddf.map_partitions(_write_part, fs, tmp, prefix=prefix, meta=meta).compute()
+        parts = compute_with_retries(
+            ddf.map_partitions(_write_part, fs, tmp, prefix=prefix, meta=meta), retries
+        )
     except BaseException as e:
         try:
             fs.rm(tmp, recursive=True)
@@ -688,11 +716,11 @@ def write_parquet_dataset(
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
         raise JobFailedError(
-            f"writing {urlpath} failed, nothing was published: {type(e).__name__}: {e}"
+            f"writing {urlpath} failed, nothing was published: {_describe(e)}"
         ) from e
     parts = parts.sort_values("partition")
     man = {
-        "format": LOG_FORMAT,
+        "format": format,
         "complete": True,
         "file_format": "parquet",
         "rows": int(parts["rows"].sum()),
