@@ -23,8 +23,15 @@ except ImportError as e:  # pragma: no cover - depends on the installation
 from edu_recsys.scale.errors import (
     IncompleteDatasetError,
     JobFailedError,
+    OutputExistsError,
     PartitioningError,
     ScaleError,
 )
 
-__all__ = ["IncompleteDatasetError", "JobFailedError", "PartitioningError", "ScaleError"]
+__all__ = [
+    "IncompleteDatasetError",
+    "JobFailedError",
+    "OutputExistsError",
+    "PartitioningError",
+    "ScaleError",
+]

@@ -91,7 +91,10 @@ def dask_client(
         "threads_per_worker": threads_per_worker,
         "memory_limit": memory_limit,
         "processes": processes,
-        "dashboard_address": None,
+        # every HTTP endpoint (dashboard, health, metrics) on loopback, random port
+        "dashboard_address": "127.0.0.1:0",
+        "worker_dashboard_address": "127.0.0.1:0",
+        "silence_logs": logging.WARNING,
     }
     if processes:  # loopback only; threads in this process talk in-process (no socket)
         kw["host"] = "127.0.0.1"

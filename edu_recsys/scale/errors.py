@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from edu_recsys.exceptions import EduRecsysError
 
-__all__ = ["ScaleError", "IncompleteDatasetError", "PartitioningError", "JobFailedError"]
+__all__ = [
+    "ScaleError",
+    "IncompleteDatasetError",
+    "PartitioningError",
+    "JobFailedError",
+    "OutputExistsError",
+]
 
 
 class ScaleError(EduRecsysError):
@@ -21,3 +27,7 @@ class PartitioningError(ScaleError):
 
 class JobFailedError(ScaleError):
     """A batch job failed; nothing was published at the output location."""
+
+
+class OutputExistsError(ScaleError, FileExistsError):
+    """The output location exists and ``overwrite`` was not asked for."""

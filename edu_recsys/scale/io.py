@@ -55,7 +55,11 @@ from edu_recsys.data.schema import (
 )
 from edu_recsys.data.validate import parse_concepts
 from edu_recsys.exceptions import InvalidDataError
-from edu_recsys.scale.errors import IncompleteDatasetError, PartitioningError
+from edu_recsys.scale.errors import (
+    IncompleteDatasetError,
+    OutputExistsError,
+    PartitioningError,
+)
 
 __all__ = [
     "MANIFEST",
@@ -628,7 +632,7 @@ def _publish(fs, tmp: str, root: str, manifest: dict, overwrite: bool) -> None:
     if fs.exists(root):
         if not overwrite:
             fs.rm(tmp, recursive=True)
-            raise FileExistsError(f"{root} exists (pass overwrite=True to replace it)")
+            raise OutputExistsError(f"{root} exists (pass overwrite=True to replace it)")
         old = f"{root}.old-{uuid.uuid4().hex[:8]}"
         fs.mv(root, old, recursive=True)
     else:
@@ -692,7 +696,7 @@ def write_parquet_dataset(
 
     fs, root = _fs(urlpath, storage_options)
     if fs.exists(root) and not overwrite:
-        raise FileExistsError(f"{urlpath} exists (pass overwrite=True to replace it)")
+        raise OutputExistsError(f"{urlpath} exists (pass overwrite=True to replace it)")
     tmp = f"{root}.tmp-{uuid.uuid4().hex[:8]}"
     fs.makedirs(tmp, exist_ok=True)
     meta = pd.DataFrame(

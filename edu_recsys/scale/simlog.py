@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from edu_recsys.data.schema import CONCEPTS, CORRECT, DURATION, ITEM, STUDENT, TIMESTAMP
+from edu_recsys.scale.errors import OutputExistsError
 from edu_recsys.scale.io import LOG_FORMAT, _fs, _publish
 
 __all__ = ["SimLogParams", "simulate_log", "simulate_chunk", "item_bank", "write_simulated_log"]
@@ -256,7 +257,7 @@ def write_simulated_log(
     p = params or SimLogParams()
     fs, root = _fs(urlpath, storage_options)
     if fs.exists(root) and not overwrite:
-        raise FileExistsError(f"{urlpath} exists (pass overwrite=True to replace it)")
+        raise OutputExistsError(f"{urlpath} exists (pass overwrite=True to replace it)")
     st = _students(p)
     chunks = _chunks(st, rows_per_file)
     tmp = f"{root}.tmp-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,271 @@
+"""``edu-recsys batch ...``: partitioned jobs on a Dask cluster (the ``scale`` extra).
+
+Every subcommand takes ``--scheduler tcp://host:8786`` (else ``$EDU_RECSYS_DASK_SCHEDULER``,
+else a LocalCluster of ``--workers`` processes on 127.0.0.1) and writes its output
+folder with a manifest only when the whole job succeeded.
+
+Subcommands:
+
+* ``simulate OUT``: a seeded simulated log as partitioned Parquet (benchmarks).
+* ``partition IN OUT``: any Parquet/CSV log -> partitioned by student, time-ordered.
+* ``fit LOG --out MODEL``: fit a mastery model on the partitions (larger than memory).
+* ``score LOG --model MODEL --out DIR``: P(correct) of every answer.
+* ``mastery LOG --model MODEL --out DIR``: the nightly mastery table of every student.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from typing import Any
+
+from edu_recsys.cli._common import write_json
+
+__all__ = ["register"]
+
+
+def _add_cluster_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("cluster")
+    g.add_argument(
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 "
+        "(default: $EDU_RECSYS_DASK_SCHEDULER, else a LocalCluster)",
+    )
+    g.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes (2)")
+    g.add_argument("--threads", type=int, default=1, help="threads per local worker (1)")
+    g.add_argument("--memory-limit", default="4GiB", help="memory limit per local worker (4GiB)")
+    g.add_argument(
+        "--storage-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="fsspec storage option for remote URLs (repeatable)",
+    )
+    g.add_argument("--json", default=None, help="write the job's manifest/figures as JSON")
+
+
+def _storage_options(args) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for kv in args.storage_option:
+        if "=" not in kv:
+            raise SystemExit(f"--storage-option expects KEY=VALUE, got {kv!r}")
+        k, v = kv.split("=", 1)
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
+
+
+def _client(args):
+    from edu_recsys.scale.cluster import dask_client
+
+    # Dask's own INFO chatter only with -v
+    level = logging.INFO if getattr(args, "verbose", 0) else logging.WARNING
+    for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.core"):
+        logging.getLogger(name).setLevel(level)
+
+    return dask_client(
+        args.scheduler,
+        n_workers=args.workers,
+        threads_per_worker=args.threads,
+        memory_limit=args.memory_limit,
+    )
+
+
+def _log(args, url: str):
+    from edu_recsys.scale.io import (
+        is_partitioned_by_student,
+        partition_by_student,
+        read_log,
+        read_manifest,
+    )
+
+    so = _storage_options(args) or None
+    ddf = read_log(url, storage_options=so)
+    if not is_partitioned_by_student(read_manifest(url, so) if _is_dir(url, so) else None):
+        ddf = partition_by_student(ddf, rows_per_partition=args.rows_per_partition)
+    return ddf
+
+
+def _is_dir(url: str, so) -> bool:
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(url, **(so or {}))
+    return fs.isdir(path)
+
+
+def _load_model(path: str):
+    from edu_recsys.scale.train import load_model
+
+    return load_model(path)
+
+
+def _done(args, man: dict, t0: float, what: str) -> int:
+    man = {**man, "wall_s": round(time.time() - t0, 2)}
+    print(
+        f"{what}: {man.get('rows', 0):,} rows in {len(man.get('files', []))} files, "
+        f"{man['wall_s']:.1f} s"
+    )
+    write_json(man, args.json)
+    return 0
+
+
+# ------------------------------------------------------------------------- commands
+
+
+def _cmd_simulate(args) -> int:
+    from edu_recsys.scale.simlog import SimLogParams, write_simulated_log
+
+    p = SimLogParams(
+        n_students=args.students,
+        n_answers=args.answers,
+        n_items=args.items,
+        n_concepts=args.concepts,
+        random_state=args.seed,
+    )
+    t0 = time.time()
+    with _client(args):
+        man = write_simulated_log(
+            args.out,
+            p,
+            rows_per_file=args.rows_per_file,
+            storage_options=_storage_options(args) or None,
+            overwrite=args.overwrite,
+        )
+    return _done(args, man, t0, f"simulated log at {args.out}")
+
+
+def _cmd_partition(args) -> int:
+    from edu_recsys.scale.io import partition_by_student, read_log, write_log
+
+    so = _storage_options(args) or None
+    t0 = time.time()
+    with _client(args):
+        ddf = read_log(args.input, storage_options=so, format=args.format)
+        part = partition_by_student(
+            ddf, npartitions=args.partitions, rows_per_partition=args.rows_per_partition
+        )
+        man = write_log(part, args.out, storage_options=so, overwrite=args.overwrite)
+    return _done(args, man, t0, f"partitioned log at {args.out}")
+
+
+def _cmd_fit(args) -> int:
+    from edu_recsys.scale.train import fit_dask, save_model
+
+    t0 = time.time()
+    with _client(args):
+        ddf = _log(args, args.log)
+        model, report = fit_dask(
+            ddf,
+            model=args.model,
+            solver=args.solver,
+            epochs=args.epochs,
+            random_state=args.seed,
+        )
+    save_model(model, args.out)
+    report = {**report, "model_path": args.out, "wall_s": round(time.time() - t0, 2)}
+    print(
+        f"fitted {args.model!r} ({args.solver}) on {report.get('rows', 0):,} answers "
+        f"in {report['wall_s']:.1f} s -> {args.out}"
+    )
+    write_json(report, args.json)
+    return 0
+
+
+def _cmd_score(args) -> int:
+    from edu_recsys.scale.score import score_answers
+
+    t0 = time.time()
+    model = _load_model(args.model)
+    with _client(args):
+        man = score_answers(
+            _log(args, args.log),
+            model,
+            args.out,
+            overwrite=args.overwrite,
+            storage_options=_storage_options(args) or None,
+        )
+    return _done(args, man, t0, f"predictions at {args.out}")
+
+
+def _cmd_mastery(args) -> int:
+    from edu_recsys.scale.score import nightly_mastery
+
+    t0 = time.time()
+    model = _load_model(args.model)
+    with _client(args):
+        man = nightly_mastery(
+            _log(args, args.log),
+            model,
+            args.out,
+            overwrite=args.overwrite,
+            storage_options=_storage_options(args) or None,
+        )
+    return _done(args, man, t0, f"mastery table at {args.out}")
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "batch",
+        help="partitioned jobs on a Dask cluster (simulate, partition, fit, score, mastery)",
+        description=__doc__.split("\n\n")[0],
+    )
+    bsub = p.add_subparsers(dest="batch", metavar="JOB")
+
+    s = bsub.add_parser("simulate", help="write a seeded simulated log (partitioned Parquet)")
+    s.add_argument("out", help="output folder or URL")
+    s.add_argument("--answers", type=int, default=20_000_000)
+    s.add_argument("--students", type=int, default=200_000)
+    s.add_argument("--items", type=int, default=5_000)
+    s.add_argument("--concepts", type=int, default=200)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--rows-per-file", type=int, default=500_000)
+    s.add_argument("--overwrite", action="store_true")
+    _add_cluster_options(s)
+    s.set_defaults(func=_cmd_simulate)
+
+    s = bsub.add_parser("partition", help="shuffle a log into partitions of whole students")
+    s.add_argument("input", help="folder, file or URL of Parquet/CSV files")
+    s.add_argument("out", help="output folder or URL")
+    s.add_argument("--format", choices=["parquet", "csv"], default=None)
+    s.add_argument("--partitions", type=int, default=None)
+    s.add_argument("--rows-per-partition", type=int, default=500_000)
+    s.add_argument("--overwrite", action="store_true")
+    _add_cluster_options(s)
+    s.set_defaults(func=_cmd_partition)
+
+    s = bsub.add_parser("fit", help="fit a mastery model on the partitions")
+    s.add_argument("log", help="log folder or URL (partitioned by student, or any log)")
+    s.add_argument("--out", required=True, help="model file (joblib)")
+    s.add_argument("--model", default="default", help="mastery preset (default)")
+    s.add_argument(
+        "--solver",
+        choices=["lbfgs", "sgd"],
+        default="lbfgs",
+        help="lbfgs: the in-memory objective solved exactly with features cached on the "
+        "workers; sgd: streamed passes, for data larger than the cluster's memory",
+    )
+    s.add_argument("--epochs", type=int, default=3, help="passes for --solver sgd")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--rows-per-partition", type=int, default=500_000)
+    _add_cluster_options(s)
+    s.set_defaults(func=_cmd_fit)
+
+    for name, fn, hlp in (
+        ("score", _cmd_score, "P(correct) of every answer from earlier answers"),
+        ("mastery", _cmd_mastery, "nightly mastery of every student on every concept"),
+    ):
+        s = bsub.add_parser(name, help=hlp)
+        s.add_argument("log", help="log folder or URL")
+        s.add_argument("--model", required=True, help="fitted model file")
+        s.add_argument("--out", required=True, help="output folder or URL")
+        s.add_argument("--rows-per-partition", type=int, default=500_000)
+        s.add_argument("--overwrite", action="store_true")
+        _add_cluster_options(s)
+        s.set_defaults(func=fn)
+
+    p.set_defaults(func=lambda args: p.print_help() or 2)
