@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 from edu_recsys.classroom.i18n import check_lang, concept_name, join, text
 from edu_recsys.classroom.matrix import MasteryMatrix, mastery_matrix
@@ -117,7 +118,9 @@ def choose_k(
     best: tuple[float, int, np.ndarray] | None = None
     for k in range(lo, hi + 1):
         km = KMeans(n_clusters=k, n_init=10, random_state=random_state)
-        labels = km.fit_predict(X)
+        # one thread: on a class-sized matrix OpenMP start-up costs ~10x the work
+        with threadpool_limits(limits=1):
+            labels = km.fit_predict(X)
         if len(set(labels)) < 2:
             continue
         s = float(silhouette_score(X, labels))

@@ -56,13 +56,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from edu_recsys.classroom._util import quiet_nan
+from edu_recsys.classroom._util import PrerequisiteIndex, quiet_nan
 from edu_recsys.classroom.i18n import check_lang, concept_name, text
 from edu_recsys.classroom.matrix import MasteryMatrix, mastery_matrix
 from edu_recsys.classroom.report import unit_relevance
 from edu_recsys.constants import MASTERY_THRESHOLD, PRODUCTIVE_BAND
 from edu_recsys.exceptions import InvalidDataError
-from edu_recsys.graph import mastered_set, prerequisites_met
 
 __all__ = [
     "DOUBLE_REDUCTION_MINUTES",
@@ -407,6 +406,7 @@ class _Bank:
                 if j is not None:
                     self.inc[i, j] = True
         self.usable = self.inc.any(axis=1)
+        self.by_concept = [np.flatnonzero(self.inc[:, j]) for j in range(m)]
         self.row = {iid: i for i, iid in enumerate(self.ids)}
 
     def best_concept(self, priority: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -604,15 +604,14 @@ def personal_homework(
     if days is not None and len(days):
         days_of = dict(zip(zip(days["student_id"], days["concept_id"]), days["days"]))
     rng = np.random.default_rng(random_state)
-    pos = {c: j for j, c in enumerate(concepts)}
+    prereq = PrerequisiteIndex(G, concepts)
 
     item_rows: list[dict[str, Any]] = []
     sum_rows: list[dict[str, Any]] = []
     for i, sid in enumerate(students):
         m = mas[i] if has[i] else col_mean
         m = np.where(np.isnan(m), col_mean, m)
-        mvec = {c: float(v) for c, v in zip(concepts, m) if not np.isnan(v)}
-        done = mastered_set(G, mvec, threshold)
+        mastered = np.nan_to_num(m, nan=0.0) >= threshold
         student_ev = evi[i]
         p_item = bank.p_from_mastery(np.nan_to_num(m, nan=0.0))
         if P is not None:
@@ -623,9 +622,8 @@ def personal_homework(
             student_ev=student_ev,
             has=bool(has[i]),
             concepts=concepts,
-            pos=pos,
-            G=G,
-            done=done,
+            mastered=mastered,
+            met=prereq.met(mastered)[0],
             is_taught=is_taught,
             allowed_new=allowed_new,
             relevance=relevance,
@@ -701,9 +699,8 @@ def _select_for_student(
     student_ev: np.ndarray,
     has: bool,
     concepts: list[str],
-    pos: dict[str, int],
-    G: nx.DiGraph,
-    done: set[str],
+    mastered: np.ndarray,
+    met: np.ndarray,
     is_taught: np.ndarray,
     allowed_new: np.ndarray,
     relevance: np.ndarray,
@@ -718,10 +715,7 @@ def _select_for_student(
 ) -> tuple[list[tuple[int, int, str, float | None]], str]:
     """Greedy choice of (bank row, concept index, kind, days) within the budget."""
     n_c = len(concepts)
-    mastered = np.array([c in done for c in concepts], dtype=bool)
-    prereq_ok = np.array(
-        [(not mastered[j]) and prerequisites_met(G, c, done) for j, c in enumerate(concepts)]
-    )
+    prereq_ok = met & ~mastered
     weak = is_taught & ~mastered & ~np.isnan(m)
     # a concept the student has practised counts as weak, else (frontier) as ready
     practised = student_ev > 0 if has else is_taught
@@ -733,7 +727,7 @@ def _select_for_student(
     pri[ready] = np.maximum(pri[ready], READY_WEIGHT * relevance[ready])
     kind_of = np.where(weak, "weak", np.where(ready, "ready", ""))
 
-    seen_mask = np.array([iid in seen for iid in bank.ids], dtype=bool)
+    seen_mask = np.isin(bank.ids, list(seen)) if seen else np.zeros(len(bank.ids), dtype=bool)
     item_pri, item_c = bank.best_concept(pri)
     fit = _band_fit(p_item, policy.band)
     score = np.where(bank.usable & (item_pri > 0), item_pri * fit, 0.0)
@@ -772,23 +766,21 @@ def _select_for_student(
         else:
             order = sorted(zip(review_c, sid_days), key=lambda t: m[t[0]])
         limit = budget  # review may also use what new work left over
+        p_clean = np.nan_to_num(p_item, nan=0.0)
+        taken_mask = np.zeros(len(bank.ids), dtype=bool)
+        taken_mask[list(taken)] = True
         for j, d in order:
             if len(chosen) >= cap_items:
                 break
-            rows = np.flatnonzero(bank.inc[:, j])
-            rows = [r for r in rows if r not in taken and used + bank.minutes[r] <= limit + 1e-9]
-            if not rows:
+            rows = bank.by_concept[j]
+            rows = rows[(used + bank.minutes[rows] <= limit + 1e-9) & ~taken_mask[rows]]
+            if not len(rows):
                 continue
-            r = min(
-                rows,
-                key=lambda r: (
-                    abs(np.nan_to_num(p_item[r], nan=0.0) - REVIEW_TARGET),
-                    bank.minutes[r],
-                    r,
-                ),
-            )
+            dist = np.abs(p_clean[rows] - REVIEW_TARGET)
+            r = int(rows[np.lexsort((rows, bank.minutes[rows], dist))[0]])
             chosen.append((int(r), j, "review", d))
             taken.add(int(r))
+            taken_mask[r] = True
             used += bank.minutes[r]
     # with budget left and no more review, fill with further new work
     for row in np.argsort(-score, kind="stable"):

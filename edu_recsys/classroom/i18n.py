@@ -63,8 +63,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "mean mastery {mean:.0%}, below {limit:.0%}",
     },
     "risk.missing_prerequisites": {
-        "zh": "当前单元的前置知识未掌握 {n_missing}/{n_prereq}：{names}",
-        "en": "{n_missing} of {n_prereq} prerequisites of the current unit not mastered: {names}",
+        "zh": "当前单元的前置知识有 {n_missing}/{n_prereq} 个掌握度低于 {limit:.0%}：{names}",
+        "en": "{n_missing} of {n_prereq} prerequisites of the current unit below {limit:.0%}: "
+        "{names}",
     },
     "flag.no_answers": {
         "zh": "暂无作答记录，未纳入全班统计",

@@ -22,8 +22,9 @@ From a class's mastery (the mastery contract's long table, or a
   待提高 below; the cut-offs mirror the score rates 85 % / 70 % / 60 % that Chinese
   schools use for 优秀 / 良好 / 合格);
 - **students at risk**: mean mastery below ``risk_mean`` (default 0.6, the lowest
-  band), or at least ``risk_prerequisite_share`` (default half) of the current unit's
-  direct prerequisites not mastered;
+  band), or mastery below ``risk_mean`` on at least ``risk_prerequisite_share``
+  (default half) of the current unit's direct prerequisites (concepts outside the unit
+  that the unit's concepts build on directly);
 - the **focus for the next lesson**: the top of the weakest-concept ranking, each with
   its reasons (class mean and how many are below the level, what it blocks, its place
   in the current unit, its spread, weak prerequisites of its own).
@@ -471,7 +472,7 @@ def _student_table(
                 reasons.append(text("risk.low_mean", lang, mean=mean[i], limit=risk_mean))
             if pre:
                 known = ~np.isnan(P[i])
-                missing = [c for c, k, p in zip(pre, known, P[i]) if k and p < threshold]
+                missing = [c for c, k, p in zip(pre, known, P[i]) if k and p < risk_mean]
                 n_pre = int(known.sum())
                 if n_pre and len(missing) / n_pre >= risk_share:
                     codes.append("missing_prerequisites")
@@ -482,6 +483,7 @@ def _student_table(
                             lang,
                             n_missing=len(missing),
                             n_prereq=n_pre,
+                            limit=risk_mean,
                             names=names,
                         )
                     )
