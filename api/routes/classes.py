@@ -113,8 +113,14 @@ def groups(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, lan
 
 @router.get(
     "/{class_id}/dashboard",
-    response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}}, **errors(404, 503)},
+    response_model=None,
+    responses={
+        200: {
+            "description": "the page",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        **errors(404, 503),
+    },
     summary="The teacher's page (HTML, Simplified Chinese by default)",
 )
 def dashboard(

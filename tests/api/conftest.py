@@ -7,6 +7,7 @@ import warnings
 from dataclasses import dataclass
 
 import networkx as nx
+import pandas as pd
 import pytest
 
 warnings.filterwarnings("ignore", message=".*httpx2.*")
@@ -139,3 +140,32 @@ def world_with(tmp_path, seeded_template):
     yield factory
     for w in made:
         w.store.close()
+
+
+@pytest.fixture(scope="module")
+def module_world(tmp_path_factory, seeded_template):
+    """A world with answers and a fitted model (the real one when this build has it)."""
+    from edu_recsys.store.serving import feature_status
+    from edu_recsys.store.testing import CountsTracer
+
+    w = make_world(tmp_path_factory.mktemp("module_world"), seeded_template)
+    serving = w.client.app.state.serving
+    serving.ingest(pd.DataFrame(answers(60)))
+    if feature_status()["mastery"]:
+        serving.refit()
+    else:
+        w.store.save_model(CountsTracer(), name="counts")
+    yield w
+    w.store.close()
+
+
+@pytest.fixture(scope="module")
+def api_schema(module_world):
+    import schemathesis
+
+    return schemathesis.openapi.from_asgi("/api/v1/openapi.json", module_world.client.app)
+
+
+@pytest.fixture(scope="module")
+def api_admin_headers(module_world) -> dict[str, str]:
+    return module_world.h("admin")
