@@ -73,7 +73,10 @@ class NeighbourSignal(BaseEstimator):
             self.pca_ = self.nn_ = None
             return self
         nc = int(min(self.n_components, C, S))
-        self.pca_ = PCA(n_components=nc, random_state=self.random_state) if nc >= 1 else None
+        varied = bool(np.ptp(profiles, axis=0).max() > 0) if C else False
+        self.pca_ = (
+            PCA(n_components=nc, random_state=self.random_state) if nc >= 1 and varied else None
+        )
         Z = self.pca_.fit_transform(profiles) if self.pca_ is not None else profiles
         self.nn_ = NearestNeighbors(algorithm="kd_tree").fit(Z)
         return self
