@@ -730,10 +730,14 @@ def _select_for_student(
     seen_mask = np.isin(bank.ids, list(seen)) if seen else np.zeros(len(bank.ids), dtype=bool)
     item_pri, item_c = bank.best_concept(pri)
     fit = _band_fit(p_item, policy.band)
-    score = np.where(bank.usable & (item_pri > 0), item_pri * fit, 0.0)
+    score = np.where(bank.usable & (item_pri > 0), item_pri, 0.0) * fit
     score = score * np.where(seen_mask, SEEN_FACTOR, 1.0) + np.where(score > 0, jitter, 0.0)
 
-    review_c = [j for j in range(n_c) if mastered[j] and student_ev[j] > 0]
+    review_c = (
+        [j for j in range(n_c) if mastered[j] and student_ev[j] > 0]
+        if policy.review_share > 0
+        else []
+    )
     review_budget = budget * policy.review_share if review_c else 0.0
     new_budget = budget - review_budget
     cap_items = policy.max_items if policy.max_items is not None else 10**9
@@ -856,7 +860,7 @@ def class_homework(
         p_class = bank.p_from_mastery(np.nan_to_num(mean))
     item_pri, item_c = bank.best_concept(pri)
     rng = np.random.default_rng(random_state)
-    score = np.where(bank.usable & (item_pri > 0), item_pri * _band_fit(p_class, policy.band), 0)
+    score = np.where(bank.usable & (item_pri > 0), item_pri, 0) * _band_fit(p_class, policy.band)
     score = score + np.where(score > 0, rng.random(len(score)) * 1e-6, 0)
     chosen, used, per_c = [], 0.0, {}
     for row in np.argsort(-score, kind="stable"):

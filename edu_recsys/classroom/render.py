@@ -110,13 +110,24 @@ def find_cjk_font() -> str | None:
     return None
 
 
+_WARNED: set[str] = set()
+
+
+def _warned_once() -> bool:
+    """True after the first call per process while no CJK font is found (warn once)."""
+    if "cjk" in _WARNED and find_cjk_font.cache_info().currsize:
+        return True
+    _WARNED.add("cjk")
+    return False
+
+
 class _Fonts:
     """rc settings for a plot in a language (with the English fallback)."""
 
     def __init__(self, lang: str):
         self.font = find_cjk_font() if lang == "zh" else None
         self.fallback = lang == "zh" and self.font is None
-        if self.fallback:
+        if self.fallback and not _warned_once():
             log.warning(
                 "no CJK font found for the plots: labels fall back to English "
                 "(install Debian's fonts-noto-cjk or another CJK font)"
@@ -414,7 +425,7 @@ def render_report(
         "t": lambda key, **kw: text(key, lang, **kw),
         "lang": lang,
         "html_lang": "zh-CN" if lang == "zh" else "en",
-        "info": dict(class_info or {}),
+        "info": {"class_id": "", "name": "", "grade": "", "subject": "", **dict(class_info or {})},
         "generated": datetime.now(timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M"),
         "summary": report.summary,
         "bands": report.bands.to_dict(orient="records"),
