@@ -110,15 +110,18 @@ def find_cjk_font() -> str | None:
     return None
 
 
-_WARNED: set[str] = set()
+_fallback_warned = False
 
 
-def _warned_once() -> bool:
-    """True after the first call per process while no CJK font is found (warn once)."""
-    if "cjk" in _WARNED and find_cjk_font.cache_info().currsize:
-        return True
-    _WARNED.add("cjk")
-    return False
+def _warn_fallback() -> None:
+    """Log the missing-CJK-font warning once per process."""
+    global _fallback_warned
+    if not _fallback_warned:
+        log.warning(
+            "no CJK font found for the plots: labels fall back to English "
+            "(install Debian's fonts-noto-cjk or another CJK font)"
+        )
+        _fallback_warned = True
 
 
 class _Fonts:
@@ -127,11 +130,8 @@ class _Fonts:
     def __init__(self, lang: str):
         self.font = find_cjk_font() if lang == "zh" else None
         self.fallback = lang == "zh" and self.font is None
-        if self.fallback and not _warned_once():
-            log.warning(
-                "no CJK font found for the plots: labels fall back to English "
-                "(install Debian's fonts-noto-cjk or another CJK font)"
-            )
+        if self.fallback:
+            _warn_fallback()
         self.label_lang = "en" if (lang == "en" or self.fallback) else "zh"
 
     def rc(self) -> dict[str, Any]:

@@ -80,6 +80,7 @@ def test_empty_class_renders(G):
 def test_font_fallback_uses_english_labels(G, parts, monkeypatch, caplog):
     rep = parts[0]
     monkeypatch.setenv("EDU_RECSYS_NO_CJK_FONT", "1")
+    monkeypatch.setattr(render_mod, "_fallback_warned", False)
     render_mod.find_cjk_font.cache_clear()
     try:
         with caplog.at_level(logging.WARNING, logger="edu_recsys.classroom.render"):
