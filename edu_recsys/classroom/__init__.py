@@ -4,6 +4,9 @@
   students at risk, focus for the next lesson).
 - :mod:`.groups`: teaching groups by mastery profile (KMeans, k by silhouette).
 - :mod:`.homework`: personalised homework within the "double reduction" time limits.
+- :mod:`.items`: item analysis for teaching research (数字化教研).
+- :mod:`.render`: the self-contained HTML report and PNG plots.
+- :mod:`.analysis`: :func:`analyse_class`, all of the above in one call.
 - :mod:`.i18n`: Chinese (default) and English texts.
 - :mod:`.matrix`: the student x concept matrix from the mastery long table.
 
@@ -11,6 +14,7 @@ Every function takes plain inputs (a roster, the mastery contract's long table, 
 subject graph, an item bank) and returns pandas tables plus ``to_dict()`` for JSON.
 """
 
+from edu_recsys.classroom.analysis import PARTS, ClassAnalysis, analyse_class
 from edu_recsys.classroom.groups import TeachingGroups, choose_k, teaching_groups
 from edu_recsys.classroom.homework import (
     DOUBLE_REDUCTION_MINUTES,
@@ -23,7 +27,9 @@ from edu_recsys.classroom.homework import (
     predict_success,
 )
 from edu_recsys.classroom.i18n import LANGS, text
+from edu_recsys.classroom.items import ItemAnalysis, item_analysis
 from edu_recsys.classroom.matrix import MasteryMatrix, mastery_matrix, roster_ids
+from edu_recsys.classroom.render import find_cjk_font, render_report
 from edu_recsys.classroom.report import (
     ATTAINMENT_BANDS,
     RELEVANCE,
@@ -35,6 +41,13 @@ from edu_recsys.classroom.report import (
 
 __all__ = [
     "ATTAINMENT_BANDS",
+    "PARTS",
+    "ClassAnalysis",
+    "ItemAnalysis",
+    "analyse_class",
+    "find_cjk_font",
+    "item_analysis",
+    "render_report",
     "DOUBLE_REDUCTION_MINUTES",
     "LANGS",
     "RELEVANCE",

@@ -7,12 +7,13 @@ the homework and the item analysis. :func:`plot_heatmap`, :func:`plot_weakest` a
 :func:`plot_graph` draw the three figures; :func:`write_plots` saves them as PNG files.
 
 **Chinese in the plots.** Concept names are Chinese, and matplotlib's default font
-has no CJK glyphs. :func:`find_cjk_font` looks for an installed CJK font through
-:mod:`matplotlib.font_manager` (Noto Sans CJK from Debian's ``fonts-noto-cjk``,
-Source Han Sans, WenQuanYi, SimHei, Microsoft YaHei, PingFang, ...), registering font
-files found on the system that matplotlib's font cache predates. When none is found
-the plots fall back to English labels (``name_en``) and a warning is logged; the HTML
-text stays in the requested language (the browser has its own fonts).
+has no CJK glyphs. :func:`~edu_recsys.graph.draw.find_cjk_font` (shared with the graph
+drawings) looks for an installed CJK font through :mod:`matplotlib.font_manager`
+(Noto Sans CJK from Debian's ``fonts-noto-cjk``, Source Han Sans, WenQuanYi, SimHei,
+Microsoft YaHei, PingFang, ...), registering font files that matplotlib's font cache
+predates. When none is found the plots fall back to English labels (``name_en``) and a
+warning is logged; the HTML text stays in the requested language (the browser has its
+own fonts). ``EDU_RECSYS_NO_CJK_FONT=1`` simulates a machine without CJK fonts.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import logging
 import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ import numpy as np
 
 from edu_recsys.classroom.i18n import check_lang, concept_name, text
 from edu_recsys.classroom.report import ClassReport
-from edu_recsys.graph import prerequisite_view
+from edu_recsys.graph.draw import CJK_FONT_NAMES, find_cjk_font
 
 __all__ = [
     "CJK_FONT_NAMES",
@@ -46,68 +46,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Font family names tried in order (Simplified Chinese faces first).
-CJK_FONT_NAMES: tuple[str, ...] = (
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "Noto Sans CJK JP",
-    "Noto Sans CJK TC",
-    "Noto Serif CJK SC",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Microsoft YaHei",
-    "SimHei",
-    "PingFang SC",
-    "Hiragino Sans GB",
-    "Heiti SC",
-    "Droid Sans Fallback",
-    "AR PL UMing CN",
-)
-#: File-name fragments of CJK fonts to register when matplotlib's cache missed them.
-_CJK_FILE_HINTS = ("cjk", "wqy", "simhei", "msyh", "droidsansfallback", "sourcehan", "pingfang")
-
 PLOT_NAMES = ("heatmap", "weakest", "graph")
-
-
-@lru_cache(maxsize=1)
-def find_cjk_font() -> str | None:
-    """The family name of an installed CJK font usable by matplotlib, or None.
-
-    Set the environment variable ``EDU_RECSYS_NO_CJK_FONT=1`` to pretend none is
-    installed (to test the fallback).
-    """
-    if os.environ.get("EDU_RECSYS_NO_CJK_FONT"):
-        return None
-    from matplotlib import font_manager
-
-    def known() -> dict[str, str]:
-        return {f.name: f.fname for f in font_manager.fontManager.ttflist}
-
-    names = known()
-    for name in CJK_FONT_NAMES:
-        if name in names:
-            return name
-    # matplotlib's font cache may predate the font package: register the files now
-    added = False
-    for path in font_manager.findSystemFonts():
-        low = os.path.basename(path).lower()
-        if any(h in low for h in _CJK_FILE_HINTS):
-            try:
-                font_manager.fontManager.addfont(path)
-                added = True
-            except Exception:  # unreadable font file: skip it
-                continue
-    if added:
-        names = known()
-        for name in CJK_FONT_NAMES:
-            if name in names:
-                return name
-        for name in names:
-            if "CJK" in name or "Hei" in name:
-                return name
-    return None
 
 
 _fallback_warned = False
@@ -252,76 +191,34 @@ def _graph_nodes(report: ClassReport, G: nx.DiGraph, max_nodes: int) -> list[str
 def plot_graph(
     report: ClassReport, G: nx.DiGraph, lang: str = "zh", *, max_nodes: int = 80
 ) -> bytes:
-    """PNG of the taught part of the graph, nodes coloured by the class's mean mastery.
+    """PNG of the taught part of the graph, concepts coloured by the class's mean mastery.
 
-    Layered left to right by prerequisite depth; untaught nodes of the current unit
-    are grey; the weakest concepts are outlined in black.
+    Drawn by :func:`edu_recsys.graph.draw_graph` (grade bands x prerequisite depth) on
+    the taught concepts and the current unit (at most ``max_nodes``, the most blocking
+    kept); concepts without a class estimate are grey.
     """
+    import matplotlib.pyplot as plt
+
+    from edu_recsys.graph.draw import draw_graph
+
     lang = check_lang(lang)
-    fonts = _Fonts(lang)
     nodes = _graph_nodes(report, G, max_nodes)
-    H = nx.DiGraph(prerequisite_view(G).subgraph(nodes))
-    layer: dict[str, int] = {}
-    if nx.is_directed_acyclic_graph(H):
-        for i, gen in enumerate(nx.topological_generations(H)):
-            for n in gen:
-                layer[n] = i
-    for n in H:
-        layer.setdefault(n, 0)
-    nx.set_node_attributes(H, layer, "layer")
-    pos = nx.multipartite_layout(H, subset_key="layer") if len(H) else {}
-    means = report.concepts["mean"]
-    weakest = set(report.weakest.index[:5])
-    label_lang = fonts.label_lang
-
-    def draw():
-        n_layers = max(layer.values(), default=0) + 1
-        per_layer = max(np.bincount(list(layer.values())).max() if layer else 1, 1)
-        fig = _figure(min(4 + 1.6 * n_layers, 28), min(3 + 0.45 * per_layer, 20))
-        ax = fig.add_subplot()
-        ax.set_axis_off()
-        from matplotlib.collections import LineCollection
-
-        # edges point left to right (prerequisite depth), so plain segments suffice
-        segs = [(pos[u], pos[v]) for u, v in H.edges()]
-        ax.add_collection(LineCollection(segs, colors="#aaaaaa", linewidths=0.6, zorder=1))
-        xy = np.array([pos[n] for n in H]) if len(H) else np.empty((0, 2))
-        face = [
-            _mastery_colour(means.get(n, np.nan))
-            if bool(report.concepts.at[n, "taught"]) and not np.isnan(means.get(n, np.nan))
-            else "#dddddd"
-            for n in H
-        ]
-        ax.scatter(
-            xy[:, 0],
-            xy[:, 1],
-            s=140,
-            c=face,
-            zorder=3,
-            edgecolors=["black" if n in weakest else "#666666" for n in H],
-            linewidths=[2.0 if n in weakest else 0.5 for n in H],
-        )
-        width = 12 if label_lang == "zh" else 22
-        for n, (x, y) in zip(H, xy):
-            ax.text(
-                x,
-                y - 0.025,
-                _short(concept_name(G, n, label_lang), width),
-                ha="center",
-                va="top",
-                fontsize=7,
-                zorder=4,
-            )
-        ax.set_title(text("plot.graph", label_lang))
-        from matplotlib.cm import ScalarMappable
-        from matplotlib.colors import Normalize
-
-        sm = ScalarMappable(norm=Normalize(0, 1), cmap="RdYlGn")
-        cb = fig.colorbar(sm, ax=ax, shrink=0.5)
-        cb.set_label(text("plot.mastery", label_lang))
-        return fig
-
-    return _draw(fonts, draw)
+    H = G.subgraph(nodes).copy()
+    means = report.concepts.loc[report.concepts["taught"], "mean"].dropna().to_dict()
+    fonts = _Fonts(lang)
+    fig = draw_graph(
+        H,
+        mastery=means,
+        lang=fonts.label_lang,
+        title=text("plot.graph", fonts.label_lang),
+        legend=False,
+    )
+    try:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=80)
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
 
 
 def make_plots(report: ClassReport, G: nx.DiGraph | None, lang: str = "zh") -> dict[str, bytes]:
