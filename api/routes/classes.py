@@ -72,7 +72,7 @@ def get_class(class_id: ClassIdDep, store: StoreDep) -> dict:
 @router.get(
     "/{class_id}/report",
     response_model=ClassResult,
-    responses=errors(404, 503),
+    responses=errors(404, 409, 503),
     summary="The class report: mastery matrix, weakest concepts, students at risk, levels",
 )
 def report(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, lang: Lang = None):
@@ -82,7 +82,7 @@ def report(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, lan
 @router.get(
     "/{class_id}/recommendations",
     response_model=ClassResult,
-    responses=errors(404, 503),
+    responses=errors(404, 409, 503),
     summary="Top-k resources for every student of the class",
 )
 def class_recommendations(
@@ -94,7 +94,7 @@ def class_recommendations(
 @router.get(
     "/{class_id}/homework",
     response_model=ClassResult,
-    responses=errors(404, 503),
+    responses=errors(404, 409, 503),
     summary="Personalised homework for every student within the time budget",
 )
 def homework(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, lang: Lang = None):
@@ -104,7 +104,7 @@ def homework(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, l
 @router.get(
     "/{class_id}/groups",
     response_model=ClassResult,
-    responses=errors(404, 503),
+    responses=errors(404, 409, 503),
     summary="Teaching groups by mastery profile",
 )
 def groups(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, lang: Lang = None):
@@ -119,7 +119,7 @@ def groups(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, lan
             "description": "the page",
             "content": {"text/html": {"schema": {"type": "string"}}},
         },
-        **errors(404, 503),
+        **errors(404, 409, 503),
     },
     summary="The teacher's page (HTML, Simplified Chinese by default)",
 )

@@ -22,20 +22,23 @@ Everything domain-specific is delegated to the library: ``edu_recsys.mastery``
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import logging
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from edu_recsys.constants import MASTERY_THRESHOLD
 from edu_recsys.exceptions import InvalidDataError, UnknownIdError
-from edu_recsys.store.errors import NoModelError, NotAvailableError
+from edu_recsys.store.errors import ConflictError, NoModelError, NotAvailableError
 from edu_recsys.store.ingest import IngestResult
 from edu_recsys.store.models import (
     Enrolment,
@@ -49,7 +52,7 @@ from edu_recsys.store.models import (
     utcnow,
 )
 
-__all__ = ["Serving", "feature_status", "need"]
+__all__ = ["Serving", "feature_status", "need", "json_ready"]
 
 log = logging.getLogger(__name__)
 
@@ -89,22 +92,56 @@ def feature_status() -> dict[str, bool]:
     return out
 
 
+def json_ready(o: Any) -> Any:
+    """Library output as JSON values: NaN/inf -> None, numpy -> Python, times -> ISO text,
+    tuples/sets -> lists, DataFrames -> lists of records."""
+    if isinstance(o, dict):
+        return {str(k): json_ready(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple, set, frozenset)):
+        return [json_ready(v) for v in o]
+    if isinstance(o, pd.DataFrame):
+        return json_ready(o.to_dict(orient="records"))
+    if isinstance(o, np.ndarray):
+        return json_ready(o.tolist())
+    if isinstance(o, np.generic):
+        o = o.item()
+    if isinstance(o, float):
+        return None if math.isnan(o) or math.isinf(o) else o
+    if isinstance(o, (pd.Timestamp, dt.datetime, dt.date)):
+        return None if pd.isna(o) else o.isoformat()
+    if o is pd.NaT or o is pd.NA:
+        return None
+    return o
+
+
 class _LRU:
+    """A small LRU cache; concurrent requests for the same key compute it once."""
+
     def __init__(self, size: int = 64):
         self.size = size
         self._d: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+        self._key_locks: dict[Hashable, threading.Lock] = {}
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         with self._lock:
             if key in self._d:
                 self._d.move_to_end(key)
                 return self._d[key]
-        value = compute()
-        with self._lock:
-            self._d[key] = value
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._d:
+                    return self._d[key]
+            try:
+                value = compute()
+            finally:
+                with self._lock:
+                    self._key_locks.pop(key, None)
+            with self._lock:
+                self._d[key] = value
+                while len(self._d) > self.size:
+                    self._d.popitem(last=False)
         return value
 
     def clear(self) -> None:
@@ -195,9 +232,10 @@ class Serving:
             self._state.update(sid, item, tuple(concepts), int(correct), timestamp=t)
         self._state_seq = max(self._state_seq, int(rows["seq"].max()))
 
-    def tracer(self) -> tuple[Any, int]:
+    def tracer(self, *, sync: bool = True) -> tuple[Any, int]:
         """(fitted tracer, model id) of the active model; raises NoModelError."""
-        self._sync()
+        if sync:
+            self._sync()
         with self._lock:
             if self._tracer is None:
                 raise NoModelError()
@@ -382,16 +420,18 @@ class Serving:
             "concepts": rows,
         }
 
-    def _student_graph(self, student_id: str, graph_id: str | None):
-        if graph_id:
-            return self.store.get_graph(graph_id)
+    def _student_graph_id(self, student_id: str) -> str | None:
+        """The subject graph of the student's first class that has one."""
         with self.store.session() as s:
-            gid = s.scalar(
+            return s.scalar(
                 select(SchoolClass.graph_id)
                 .join(Enrolment, Enrolment.class_id == SchoolClass.class_id)
                 .where(Enrolment.student_id == student_id, SchoolClass.graph_id.is_not(None))
                 .order_by(SchoolClass.class_id)
             )
+
+    def _student_graph(self, student_id: str, graph_id: str | None):
+        gid = graph_id or self._student_graph_id(student_id)
         return self.store.get_graph(gid) if gid else None
 
     # -- subject graphs ------------------------------------------------------------------
@@ -489,13 +529,48 @@ class Serving:
         G = to_graph(read(data))
         return self.store.put_graph(graph_id, G)
 
-    # -- recommendations, paths, class views (wired as the library parts land) --------
+    # -- recommendations -----------------------------------------------------------------
+    def _recommender(self, graph_id: str | None, version: tuple) -> Any:
+        """A Recommender fitted for one subject graph (cached until the model, the
+        catalogue, the graphs or the generation change; fresh mastery is passed per call)."""
+        Recommender = need("edu_recsys.recommend", "Recommender", "recommendations")
+        tracer, model_id = self.tracer(sync=False)
+        key = ("recommender", graph_id, model_id, version[1], version[3], version[4], version[5])
+
+        def fit():
+            G = self.store.get_graph(graph_id) if graph_id else None
+            history = _model_input(self.store.interactions())
+            long = tracer.mastery(history) if len(history) else None
+            return Recommender(G).fit(self.store.catalogue(), long, interactions=history)
+
+        return self._cache.get_or_compute(key, fit)
+
+    def _online_mastery(self, students: list[str]) -> dict[str, dict[str, float]]:
+        with self._lock:
+            if self._state is None:
+                return {}
+            return {s: dict(self._state.mastery(s)) for s in students}
+
     def student_recommendations(
         self, student_id: str, *, k: int = 10, graph_id: str | None = None
     ) -> dict:
-        need("edu_recsys.recommend", "Recommender", "recommendations")
-        raise NotAvailableError("recommendations", "edu_recsys.recommend", "not wired yet")
+        """Top-``k`` resources for a student with reasons (fresh online mastery)."""
+        version = self._sync()
+        if not self.store.student_exists(student_id):
+            raise UnknownIdError("student", student_id)
+        gid = graph_id or self._student_graph_id(student_id)
+        rec = self._recommender(gid, version)
+        table = rec.recommend(
+            student_id, k, mastery=self._online_mastery([student_id]).get(student_id)
+        )
+        return {
+            "student_id": student_id,
+            "graph_id": gid,
+            "model_id": self._model_id,
+            "items": json_ready(table.to_dict(orient="records")),
+        }
 
+    # -- learning paths ------------------------------------------------------------------
     def student_path(
         self,
         student_id: str,
@@ -507,9 +582,181 @@ class Serving:
         need("edu_recsys.paths", "plan_path", "learning paths")
         raise NotAvailableError("learning paths", "edu_recsys.paths", "not wired yet")
 
-    def class_view(self, class_id: str, kind: str, **kwargs: Any) -> Any:
+    # -- class views ---------------------------------------------------------------------
+    def _class_context(self, class_id: str, version: tuple) -> dict:
+        """Everything the class views share, computed once per store version."""
+        tracer, model_id = self.tracer(sync=False)
+
+        def build() -> dict:
+            info = self.store.get_class(class_id)
+            if not info["graph_id"]:
+                raise ConflictError(
+                    f"class {class_id!r} has no subject graph: set its graph_id first"
+                )
+            G = self.store.get_graph(info["graph_id"])
+            roster = self.store.roster(class_id)
+            ids = roster["student_id"].tolist()
+            history = _model_input(self.store.interactions(students=ids))
+            concepts = [str(c) for c in G.nodes]
+            long = tracer.mastery(history, students=ids, concepts=concepts)
+            return {
+                "info": info,
+                "G": G,
+                "roster": roster,
+                "ids": ids,
+                "history": history,
+                "mastery": long,
+                "model_id": model_id,
+            }
+
+        return self._cache.get_or_compute(("class", class_id, version), build)
+
+    def class_view(self, class_id: str, kind: str, *, lang: str = "zh", k: int = 5) -> Any:
+        """One class view: ``report``, ``groups``, ``homework``, ``recommendations`` (JSON)
+        or ``dashboard`` (the HTML page), computed by :mod:`edu_recsys.classroom`."""
+        builders = {
+            "report": self._class_report,
+            "groups": self._class_groups,
+            "homework": self._class_homework,
+            "recommendations": self._class_recommendations,
+            "dashboard": self._class_dashboard,
+        }
+        if kind not in builders:
+            raise ValueError(f"unknown class view {kind!r}")
         need("edu_recsys.classroom", "class_report", f"class {kind}")
-        raise NotAvailableError(f"class {kind}", "edu_recsys.classroom", "not wired yet")
+        version = self._sync()
+        key = ("view", class_id, kind, lang, k, version)
+        return self._cache.get_or_compute(
+            key, lambda: builders[kind](class_id, version, lang=lang, k=k)
+        )
+
+    def _report_obj(self, class_id: str, version: tuple, lang: str):
+        from edu_recsys.classroom import class_report
+
+        def build():
+            ctx = self._class_context(class_id, version)
+            return class_report(
+                ctx["mastery"],
+                ctx["G"],
+                roster=ctx["ids"],
+                current_unit=ctx["info"]["current_unit"],
+                lang=lang,
+            )
+
+        return self._cache.get_or_compute(("report_obj", class_id, lang, version), build)
+
+    def _groups_obj(self, class_id: str, version: tuple, lang: str):
+        from edu_recsys.classroom import teaching_groups
+
+        def build():
+            ctx = self._class_context(class_id, version)
+            cat = self.store.catalogue()
+            return teaching_groups(
+                ctx["mastery"],
+                ctx["G"],
+                roster=ctx["ids"],
+                catalogue=cat if len(cat) else None,
+                lang=lang,
+            )
+
+        return self._cache.get_or_compute(("groups_obj", class_id, lang, version), build)
+
+    def _homework_obj(self, class_id: str, version: tuple, lang: str):
+        from edu_recsys.classroom import item_bank, personal_homework, predict_success
+
+        def build():
+            ctx = self._class_context(class_id, version)
+            info = ctx["info"]
+            if info["grade"] is None:
+                raise ConflictError(
+                    f"class {class_id!r} has no grade: homework budgets depend on it"
+                )
+            tracer, _ = self.tracer(sync=False)
+            bank = item_bank(interactions=ctx["history"], G=ctx["G"])
+            p = (
+                predict_success(tracer, ctx["history"], ctx["ids"], bank)
+                if len(bank) and ctx["ids"]
+                else None
+            )
+            return personal_homework(
+                ctx["mastery"],
+                ctx["G"],
+                bank,
+                grade=int(info["grade"]),
+                roster=ctx["ids"],
+                p_success=p,
+                history=ctx["history"],
+                subject=info["subject"],
+                policy=self._homework_policy(info),
+                current_unit=info["current_unit"],
+                lang=lang,
+            )
+
+        return self._cache.get_or_compute(("homework_obj", class_id, lang, version), build)
+
+    def _homework_policy(self, info: dict) -> dict | None:
+        """The school's ``homework_policy`` setting, overridden by the class's."""
+        policy: dict = {}
+        if info.get("school_id"):
+            try:
+                policy.update(
+                    self.store.get_school(info["school_id"])["settings"].get("homework_policy", {})
+                )
+            except UnknownIdError:
+                pass
+        policy.update((info.get("settings") or {}).get("homework_policy", {}))
+        return policy or None
+
+    def _class_report(self, class_id: str, version: tuple, *, lang: str, k: int) -> dict:
+        rep = self._report_obj(class_id, version, lang)
+        return {"class_id": class_id, "model_id": self._model_id, **json_ready(rep.to_dict())}
+
+    def _class_groups(self, class_id: str, version: tuple, *, lang: str, k: int) -> dict:
+        groups = self._groups_obj(class_id, version, lang)
+        return {"class_id": class_id, "model_id": self._model_id, **json_ready(groups.to_dict())}
+
+    def _class_homework(self, class_id: str, version: tuple, *, lang: str, k: int) -> dict:
+        hw = self._homework_obj(class_id, version, lang)
+        return {"class_id": class_id, "model_id": self._model_id, **json_ready(hw.to_dict())}
+
+    def _class_recommendations(self, class_id: str, version: tuple, *, lang: str, k: int) -> dict:
+        ctx = self._class_context(class_id, version)
+        rec = self._recommender(ctx["info"]["graph_id"], version)
+        ids = ctx["ids"]
+        table = (
+            rec.recommend_batch(ids, k, mastery=self._online_mastery(ids), lang=lang)
+            if ids
+            else pd.DataFrame()
+        )
+        students = {sid: [] for sid in ids}
+        for row in json_ready(table.to_dict(orient="records")):
+            students[row["student_id"]].append(row)
+        return {
+            "class_id": class_id,
+            "model_id": self._model_id,
+            "k": k,
+            "students": [{"student_id": s, "items": v} for s, v in students.items()],
+        }
+
+    def _class_dashboard(self, class_id: str, version: tuple, *, lang: str, k: int) -> str:
+        from edu_recsys.classroom.items import item_analysis
+        from edu_recsys.classroom.render import render_report
+
+        ctx = self._class_context(class_id, version)
+        info = ctx["info"]
+        items = item_analysis(ctx["history"], ctx["G"], lang=lang) if len(ctx["history"]) else None
+        homework = (
+            self._homework_obj(class_id, version, lang) if info["grade"] is not None else None
+        )
+        return render_report(
+            self._report_obj(class_id, version, lang),
+            ctx["G"],
+            groups=self._groups_obj(class_id, version, lang),
+            homework=homework,
+            items=items,
+            lang=lang,
+            class_info={k2: info[k2] for k2 in ("class_id", "name", "grade", "subject")},
+        )
 
     def health(self) -> dict:
         from edu_recsys.store.engine import current_revision

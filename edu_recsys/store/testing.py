@@ -111,6 +111,17 @@ class CountsTracer:
             state.update(r.student_id, r.item_id, r.concept_ids, r.correct)
         return state
 
+    def predict_next(self, history, candidates):
+        """P(correct) of each candidate row: the mean mastery of its concepts."""
+        import numpy as np
+
+        state = self.online_state(history)
+        out = []
+        for sid, concepts in zip(candidates["student_id"], candidates["concept_ids"]):
+            m = state.mastery(sid)
+            out.append(float(np.mean([m.get(c, self.prior) for c in concepts] or [self.prior])))
+        return np.asarray(out)
+
     def mastery(self, history, students=None, concepts=None):
         import pandas as pd
 

@@ -342,7 +342,7 @@ def test_class_views_without_a_model_say_so(admin):
     for view in ("report", "recommendations", "homework", "groups", "dashboard"):
         r = admin.get(f"{V1}/classes/c1/{view}")
         assert r.status_code == 503, (view, r.text)
-        assert r.json()["error"] in ("no_model", "not_available")
+        assert r.json()["error"] == "no_model"
 
 
 def test_refit_and_models(admin, world, monkeypatch):
@@ -359,3 +359,74 @@ def test_refit_and_models(admin, world, monkeypatch):
     assert info["active"] and info["n_interactions"] == 30 and info["n_students"] == 3
     assert admin.get(f"{V1}/models").json()[0]["model_id"] == info["model_id"]
     assert admin.get(f"{V1}/students/s1/mastery").status_code == 200
+
+
+@pytest.fixture
+def fitted(admin, world):
+    """Answers of the class plus a fitted (test) tracer."""
+    admin.post(f"{V1}/interactions", json={"interactions": world.answers(60)})
+    world.store.save_model(CountsTracer(), name="counts")
+    return admin
+
+
+def test_class_report_groups_homework(fitted, world):
+    pytest.importorskip("edu_recsys.classroom")
+    rep = fitted.get(f"{V1}/classes/c1/report").json()
+    assert rep["class_id"] == "c1" and rep["summary"]["n_students"] == 2
+    # the class mean is that of the (test) tracer on the stored answers
+    long = CountsTracer().mastery(
+        world.store.interactions(students=["s1", "s2"]),
+        students=["s1", "s2"],
+        concepts=["a", "b", "c"],
+    )
+    # mean over every student x taught concept (concepts someone in the class answered)
+    taught = long[long["concept_id"].isin(long.loc[long["evidence"] > 0, "concept_id"])]
+    assert rep["summary"]["class_mean"] == pytest.approx(taught["mastery"].mean())
+    groups = fitted.get(f"{V1}/classes/c1/groups").json()
+    assert sorted(a["student_id"] for a in groups["assignments"]) == ["s1", "s2"]
+    hw = fitted.get(f"{V1}/classes/c1/homework").json()
+    assert hw["budget"]["budget_minutes"] == 90.0  # grade 8, "double reduction"
+    assert all(s["minutes"] <= s["budget_minutes"] for s in hw["summary"])
+    en = fitted.get(f"{V1}/classes/c1/homework", params={"lang": "en"}).json()
+    assert en["budget"]["rule"] != hw["budget"]["rule"]
+    # a class without a graph cannot have a report: 409, said so
+    r = fitted.get(f"{V1}/classes/c2/report")
+    assert r.status_code == 409 and "graph" in r.json()["message"]
+
+
+def test_recommendations_follow_new_answers(fitted, world):
+    pytest.importorskip("edu_recsys.recommend")
+    recs = fitted.get(f"{V1}/classes/c1/recommendations", params={"k": 3}).json()
+    assert [s["student_id"] for s in recs["students"]] == ["s1", "s2"]
+    assert all(len(s["items"]) <= 3 for s in recs["students"])
+    one = fitted.get(f"{V1}/students/s1/recommendations", params={"k": 3}).json()
+    assert one["items"] and all(i["reasons"] for i in one["items"])
+    before = {i["concept_id"]: i["mastery"] for i in one["items"]}
+    # ten right answers on concept a: the recommendation's mastery for a moves up
+    new = [
+        {
+            "student_id": "s1",
+            "item_id": "q1",
+            "concept_ids": ["a"],
+            "correct": 1,
+            "event_id": f"up{k}",
+            "timestamp": f"2026-03-05T08:00:{k:02d}Z",
+        }
+        for k in range(10)
+    ]
+    fitted.post(f"{V1}/interactions", json={"interactions": new})
+    after = fitted.get(f"{V1}/students/s1/recommendations", params={"k": 10}).json()
+    got = {i["concept_id"]: i["mastery"] for i in after["items"]}
+    if "a" in before and "a" in got:
+        assert got["a"] > before["a"]
+    snap = world.store.export_student("s1")["mastery"]["mastery"]
+    assert snap["a"] > 0.8
+
+
+def test_dashboard_is_a_chinese_page(fitted):
+    pytest.importorskip("edu_recsys.classroom")
+    r = fitted.get(f"{V1}/classes/c1/dashboard")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert 'lang="zh-CN"' in r.text and "八年级1班" in r.text
+    en = fitted.get(f"{V1}/classes/c1/dashboard", params={"lang": "en"})
+    assert 'lang="en"' in en.text

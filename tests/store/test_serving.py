@@ -1,0 +1,142 @@
+"""The serving layer's bookkeeping: online state in step with the stored answers.
+
+A tiny tracer with the mastery contract (``edu_recsys.store.testing.CountsTracer``)
+stands in for the real models here, so that these tests are about the bookkeeping.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from edu_recsys.store import NoModelError, Store
+from edu_recsys.store.serving import Serving, json_ready
+from edu_recsys.store.testing import CountsTracer
+
+
+def rows(n: int, start: int = 0, student: str = "s1", correct: int = 1) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "student_id": [student] * n,
+            "item_id": [f"q{k}" for k in range(start, start + n)],
+            "concept_ids": [("a",)] * n,
+            "correct": [correct] * n,
+            "event_id": [f"{student}-{k}" for k in range(start, start + n)],
+            "timestamp": pd.Timestamp("2026-01-01", tz="UTC")
+            + pd.to_timedelta(range(start, start + n), unit="min"),
+        }
+    )
+
+
+@pytest.fixture
+def serving(store):
+    store.upsert_class("c1", student_ids=["s1", "s2"])
+    store.ingest(rows(2))
+    store.save_model(CountsTracer(), name="counts")
+    return Serving(store)
+
+
+def expected(n_correct: int, n: int) -> float:
+    return (n_correct + 1) / (n + 2)
+
+
+def test_no_model_means_no_mastery(store):
+    s = Serving(store)
+    s.ingest(rows(3))  # answers are stored without a model
+    with pytest.raises(NoModelError):
+        s.student_mastery("s1")
+    assert not s.has_online_state()
+
+
+def test_online_updates_match_batch_and_snapshots_commit_with_answers(serving, store):
+    m = serving.student_mastery("s1")
+    assert m["concepts"][0]["mastery"] == pytest.approx(expected(2, 2))
+    serving.ingest(rows(3, start=2, correct=0))
+    online = serving._online_mastery(["s1"])["s1"]["a"]
+    batch = CountsTracer().mastery(store.interactions())
+    assert online == pytest.approx(expected(2, 5))
+    assert batch["mastery"].iloc[0] == pytest.approx(online)
+    snap = store.export_student("s1")["mastery"]
+    assert snap["mastery"]["a"] == pytest.approx(online) and snap["n_answers"] == 5
+
+
+def test_answers_from_another_process_are_picked_up(serving, store, tmp_path):
+    serving.student_mastery("s1")
+    other = Store(store.url)  # another writer on the same database
+    other.ingest(rows(4, start=10, correct=0))
+    other.close()
+    assert serving.student_mastery("s1")["concepts"][0]["evidence"] == 6
+    assert serving._online_mastery(["s1"])["s1"]["a"] == pytest.approx(expected(2, 6))
+    # and an ingest here after someone else's rows applies theirs first
+    other = Store(store.url)
+    other.ingest(rows(1, start=20, correct=1))
+    other.close()
+    serving.ingest(rows(1, start=30, correct=1))
+    assert serving._online_mastery(["s1"])["s1"]["a"] == pytest.approx(expected(4, 8))
+
+
+def test_a_failed_ingest_leaves_no_trace_in_memory(serving, store, monkeypatch):
+    serving.student_mastery("s1")
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(serving, "_write_snapshots", boom)
+    with pytest.raises(RuntimeError):
+        serving.ingest(rows(3, start=5, correct=0))
+    monkeypatch.undo()
+    assert len(store.interactions()) == 2
+    assert serving._online_mastery(["s1"]).get("s1", {}).get("a", expected(2, 2)) == (
+        pytest.approx(expected(2, 2))
+    )
+    assert serving.student_mastery("s1")["concepts"][0]["evidence"] == 2
+
+
+def test_erasure_rebuilds_state_and_refits(serving, store, monkeypatch):
+    import edu_recsys.store.serving as mod
+
+    serving.ingest(rows(3, student="s2"))
+    assert "s2" in serving._online_mastery(["s2"])
+    # a model that did not see s2's answers needs no refit on erasure ...
+    assert store.model_info()["last_seq"] < store.max_seq()
+    # ... one fitted on them does
+    store.save_model(
+        CountsTracer().fit(store.interactions()), name="counts", last_seq=store.max_seq()
+    )
+    real_need = mod.need
+    monkeypatch.setattr(
+        mod,
+        "need",
+        lambda m, a, f: (lambda name: CountsTracer()) if a == "make_model" else real_need(m, a, f),
+    )
+    out = serving.erase_student("s2")
+    assert out["interactions_deleted"] == 3
+    assert out["refitted_model_id"] is not None
+    info = store.model_info()
+    assert info["model_id"] == out["refitted_model_id"] and info["n_interactions"] == 2
+    assert serving._online_mastery(["s2"]) == {"s2": {}}
+    assert store.get_meta("active_model_has_erased_data") == "[]"
+
+
+def test_json_ready_makes_library_output_serialisable():
+    import json
+
+    import numpy as np
+
+    obj = {
+        "a": np.float32(0.5),
+        "b": float("nan"),
+        "c": (1, 2),
+        "d": pd.Timestamp("2026-01-01"),
+        "e": np.array([1, 2]),
+        "f": pd.DataFrame({"x": [1.0, np.nan]}),
+    }
+    out = json_ready(obj)
+    assert json.loads(json.dumps(out, allow_nan=False)) == {
+        "a": 0.5,
+        "b": None,
+        "c": [1, 2],
+        "d": "2026-01-01T00:00:00",
+        "e": [1, 2],
+        "f": [{"x": 1.0}, {"x": None}],
+    }
