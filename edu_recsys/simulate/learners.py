@@ -1,0 +1,269 @@
+"""Simulated learners on any knowledge graph: the graph learner model.
+
+Each learner has a latent ability ``theta_k`` per concept (logit scale). The success
+probability on a *typical* item of concept ``k`` is ``sigmoid(theta_k - beta_k)``, with
+the concept's difficulty ``beta_k`` taken from the node's ``difficulty`` (0..1, default
+0.5) as ``beta_k = 4 * (difficulty - 0.5)``. A concept is *mastered* when that
+probability reaches :data:`edu_recsys.constants.MASTERY_THRESHOLD` (0.8).
+
+Learning. Studying concept ``k`` for ``m`` minutes (an item or a resource) adds ::
+
+    gain = base_gain * rate * time_factor(m) * readiness_k * sqrt(1 - p_k)
+
+to ``theta_k``, where
+
+* ``readiness_k`` is the product over ``k``'s required prerequisites ``q`` of
+  ``min(1, p_q / 0.8) ** prereq_power`` (for an any-of group: the best member), so
+  gains shrink when prerequisites are weak;
+* ``time_factor(m) = (1 - exp(-m / 10)) / (1 - exp(-step_minutes / 10))``: diminishing
+  returns within one sitting, 1 for a standard step;
+* ``sqrt(1 - p_k)``: less to gain on a concept that is already well known;
+* ``rate`` is the learner's own learning rate (1 for the population model).
+
+The gain then spreads to dependent concepts (``spread`` per hop, two hops), as
+learning a concept also helps what builds on it. Forgetting (optional, in
+:class:`~edu_recsys.simulate.env.LearnerEnv`) relaxes ``theta`` towards its starting
+value with a half-life in days.
+
+Initial state (the population prior). ``theta_k = beta_k + offset(grade_k) + g + e_k``
+with a general ability ``g ~ N(0, ability_sd)``, a concept-level deviation
+``e_k ~ N(0, concept_sd)``, and an offset by the concept's grade relative to the
+learners' grade: earlier grades mostly mastered, the current grade partly, later
+grades hardly (``grade_offsets``). Concepts are then visited in prerequisite order
+and pulled down by the mean shortfall of their prerequisites below mastery, so a
+learner weak in a prerequisite is weak in what builds on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import networkx as nx
+import numpy as np
+
+from edu_recsys.constants import MASTERY_THRESHOLD
+from edu_recsys.graph import learning_order, prerequisite_groups, prerequisite_view
+from edu_recsys.simulate.model import LearnerModel, as_index
+
+__all__ = ["GraphLearnerModel", "concept_difficulty_logit"]
+
+_LOGIT_MASTERY = float(np.log(MASTERY_THRESHOLD / (1 - MASTERY_THRESHOLD)))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -50, 50)))
+
+
+def concept_difficulty_logit(G: nx.DiGraph, concepts) -> np.ndarray:
+    """``beta_k = 4 * (difficulty - 0.5)`` from the nodes' ``difficulty`` (default 0.5).
+
+    Examples
+    --------
+    >>> G = nx.DiGraph(); G.add_node("a", difficulty=0.25); G.add_node("b")
+    >>> concept_difficulty_logit(G, ["a", "b"]).tolist()
+    [-1.0, 0.0]
+    """
+    out = []
+    for c in concepts:
+        d = G.nodes[c].get("difficulty")
+        d = 0.5 if d is None or (isinstance(d, float) and np.isnan(d)) else float(d)
+        out.append(4.0 * (d - 0.5))
+    return np.array(out, dtype=float)
+
+
+class GraphLearnerModel(LearnerModel):
+    """Learning dynamics of simulated learners on a knowledge graph.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        Knowledge graph (prerequisite edges, optional ``any_of`` groups).
+    grade : int, optional
+        The learners' school grade, for the prior (concepts of earlier grades start
+        mostly mastered). None: every concept is treated as current.
+    base_gain : float, default 0.6
+        Gain in ``theta`` of one standard step (``step_minutes``) at full readiness
+        on an unknown concept.
+    step_minutes : float, default 5.0
+        Minutes of one standard study step (an item with its feedback).
+    prereq_power : float, default 2.0
+    spread : float, default 0.2
+        Share of a gain passed to each direct dependent (its square two hops down).
+    ability_sd, concept_sd : float, default 0.8 and 0.6
+    grade_offsets : mapping, optional
+        ``{"earlier": 2.5, "current": 0.0, "later": -2.0}`` by default.
+    concepts : sequence of str, optional
+        Restrict the model to these concepts (they must be closed under
+        prerequisites for the dynamics to be exact); default all nodes.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph([("a", "b")])
+    >>> m = GraphLearnerModel(G)
+    >>> theta = np.zeros((2, 2)); theta[1, 0] = 3.0  # row 1 knows the prerequisite
+    >>> new, _ = m.study(theta, 1)
+    >>> bool(new[1, 1] - theta[1, 1] > new[0, 1] - theta[0, 1])  # readiness matters
+    True
+    >>> new, _ = m.study(np.zeros((1, 2)), 0)
+    >>> bool(new[0, 1] > 0)  # the gain spreads to the dependent
+    True
+    """
+
+    def __init__(
+        self,
+        G: nx.DiGraph,
+        grade: int | None = None,
+        *,
+        base_gain: float = 0.6,
+        step_minutes: float = 5.0,
+        prereq_power: float = 2.0,
+        spread: float = 0.2,
+        ability_sd: float = 0.8,
+        concept_sd: float = 0.6,
+        grade_offsets: Mapping[str, float] | None = None,
+        concepts=None,
+    ) -> None:
+        self.graph = G
+        P = prerequisite_view(G)
+        if concepts is None:
+            concepts = list(learning_order(G))
+        self.concepts = tuple(concepts)
+        pos = {c: i for i, c in enumerate(self.concepts)}
+        K = len(self.concepts)
+        self.grade = grade
+        self.base_gain = float(base_gain)
+        self.step_minutes = float(step_minutes)
+        self.prereq_power = float(prereq_power)
+        self.spread = float(spread)
+        self.ability_sd = float(ability_sd)
+        self.concept_sd = float(concept_sd)
+        self.grade_offsets = {"earlier": 2.5, "current": 0.0, "later": -2.0}
+        self.grade_offsets.update(grade_offsets or {})
+        self.beta = concept_difficulty_logit(G, self.concepts)
+        self.mastery_ability = self.beta + _LOGIT_MASTERY
+        # required prerequisites as a matrix, any-of groups as (target, members) rows
+        self.required = np.zeros((K, K), dtype=bool)
+        group_rows: list[np.ndarray] = []
+        group_target: list[int] = []
+        for c in self.concepts:
+            req, groups = prerequisite_groups(G, c)
+            for q in req:
+                if q in pos:
+                    self.required[pos[c], pos[q]] = True
+            for members in groups.values():
+                row = np.zeros(K, dtype=bool)
+                row[[pos[q] for q in members if q in pos]] = True
+                if row.any():
+                    group_rows.append(row)
+                    group_target.append(pos[c])
+        self.group_members = np.array(group_rows, dtype=bool).reshape(-1, K)
+        self.group_of = np.zeros((K, len(group_rows)), dtype=bool)
+        for g, t in enumerate(group_target):
+            self.group_of[t, g] = True
+        A = np.zeros((K, K))
+        for u, v in P.edges():
+            if u in pos and v in pos:
+                A[pos[u], pos[v]] = 1.0
+        self.adjacency = A.astype(bool)
+        self.weights = np.eye(K) + spread * A + spread**2 * (A @ A)
+        self.grade_of = np.array([G.nodes[c].get("grade") or 0 for c in self.concepts])
+
+    # ------------------------------------------------------------------ protocol
+    def restrict(self, concepts) -> GraphLearnerModel:
+        """The same model on a subset of concepts (closed under prerequisites)."""
+        return GraphLearnerModel(
+            self.graph,
+            self.grade,
+            base_gain=self.base_gain,
+            step_minutes=self.step_minutes,
+            prereq_power=self.prereq_power,
+            spread=self.spread,
+            ability_sd=self.ability_sd,
+            concept_sd=self.concept_sd,
+            grade_offsets=self.grade_offsets,
+            concepts=[c for c in self.concepts if c in set(concepts)],
+        )
+
+    def offsets(self) -> np.ndarray:
+        """The prior's mean ``theta - beta`` of each concept (by grade)."""
+        if self.grade is None:
+            return np.full(self.n_concepts, self.grade_offsets["current"])
+        g = self.grade_of
+        o = self.grade_offsets
+        return np.where(
+            g < self.grade, o["earlier"], np.where(g == self.grade, o["current"], o["later"])
+        )
+
+    def prior_states(self, n: int, random_state: np.random.Generator) -> np.ndarray:
+        K = self.n_concepts
+        general = random_state.normal(0.0, self.ability_sd, size=(n, 1))
+        own = random_state.normal(0.0, self.concept_sd, size=(n, K))
+        theta = self.beta + self.offsets() + general + own
+        # concepts are in prerequisite order: pull each one down by the mean shortfall
+        # of its prerequisites (required ones and any-of members alike)
+        pre = self.required | (self.group_members.T @ self.group_of.T).T.astype(bool)
+        for k in range(K):
+            qs = np.flatnonzero(pre[k])
+            if len(qs):
+                short = np.maximum(0.0, self.mastery_ability[qs] - theta[:, qs]).mean(axis=1)
+                theta[:, k] -= 0.5 * short
+        return theta
+
+    def proba_all(self, theta: np.ndarray) -> np.ndarray:
+        """Success probability on a typical item of every concept, ``(B, K)``."""
+        return _sigmoid(np.atleast_2d(theta) - self.beta)
+
+    def success_proba(self, theta: np.ndarray, concept: int | np.ndarray) -> np.ndarray:
+        theta = np.atleast_2d(theta)
+        k = as_index(theta.shape[0], concept)
+        return _sigmoid(theta[np.arange(theta.shape[0]), k] - self.beta[k])
+
+    def mastered(self, theta: np.ndarray) -> np.ndarray:
+        return np.atleast_2d(theta) >= self.mastery_ability
+
+    def progress(self, theta: np.ndarray) -> np.ndarray:
+        """Progress of each concept in [0, 1]: the success probability on a typical item."""
+        return self.proba_all(theta)
+
+    def readiness(self, theta: np.ndarray) -> np.ndarray:
+        """``(B, K)``: how ready each row is to learn each concept (0..1)."""
+        theta = np.atleast_2d(theta)
+        p = self.proba_all(theta)
+        r = np.minimum(1.0, p / MASTERY_THRESHOLD) ** self.prereq_power
+        logr = np.log(np.maximum(r, 1e-12))
+        out = logr @ self.required.T.astype(float)
+        if self.group_members.shape[0]:
+            best = np.where(self.group_members[None, :, :], logr[:, None, :], -np.inf).max(axis=2)
+            out = out + best @ self.group_of.T.astype(float)
+        return np.exp(out)
+
+    def gain(
+        self,
+        theta: np.ndarray,
+        concept: int | np.ndarray,
+        minutes: float | np.ndarray | None = None,
+        rate: float | np.ndarray = 1.0,
+    ) -> np.ndarray:
+        """Gain in ``theta_k`` of studying ``concept`` (before spreading), per row."""
+        theta = np.atleast_2d(theta)
+        B = theta.shape[0]
+        k = as_index(B, concept)
+        rows = np.arange(B)
+        p = self.proba_all(theta)
+        r = np.minimum(1.0, p / MASTERY_THRESHOLD) ** self.prereq_power
+        logr = np.log(np.maximum(r, 1e-12))
+        lr = (logr * self.required[k]).sum(axis=1)
+        if self.group_members.shape[0]:
+            gk = self.group_of[k]  # (B, n_groups)
+            if gk.any():
+                best = np.where(self.group_members[None], logr[:, None, :], -np.inf).max(axis=2)
+                lr = lr + np.where(gk, best, 0.0).sum(axis=1)
+        m = self.step_minutes if minutes is None else np.asarray(minutes, dtype=float)
+        tf = (1 - np.exp(-m / 10.0)) / (1 - np.exp(-self.step_minutes / 10.0))
+        return self.base_gain * rate * tf * np.exp(lr) * np.sqrt(1.0 - p[rows, k])
+
+    def study(self, theta, concept, prev=None, minutes=None, rate=1.0):
+        theta = np.atleast_2d(theta)
+        k = as_index(theta.shape[0], concept)
+        g = self.gain(theta, k, minutes, rate)
+        return theta + g[:, None] * self.weights[k], k.copy()
