@@ -24,14 +24,16 @@ For each student :func:`personal_homework` picks, greedily and within the budget
 
    using items whose predicted success lies in the productive band
    (:data:`~edu_recsys.constants.PRODUCTIVE_BAND`): an item's score is its concept's
-   priority x its band fit (1 inside the band, decaying outside; items below
+   priority x its band fit (1 inside the band, decaying outside) per minute of the item
+   (a greedy knapsack: more practice fits in the same time; items below
    ``band[0] - 0.15`` or above ``band[1] + 0.1`` are not used for new work), with items
    the student already answered scored at :data:`SEEN_FACTOR` of that, and at most
    ``max_items_per_concept`` items per concept;
 
-2. **spaced review** (``review_share`` of the budget): one item each on mastered
-   concepts, the longest unpractised first (or the least secure first when there are
-   no timestamps), choosing the item whose predicted success is closest to 0.9.
+2. **spaced review** (``review_share`` of the budget; 0 turns it off): one item each on
+   mastered concepts, those most at risk of being forgotten first (largest ``(1 + days
+   since last practice) x (1 - mastery)``; without timestamps the least secure first),
+   choosing the item whose predicted success is closest to 0.9.
 
 Every item carries its reason (in Chinese or English) and its estimated minutes; the
 summary reports how much of the budget each set uses.
@@ -730,7 +732,8 @@ def _select_for_student(
     seen_mask = np.isin(bank.ids, list(seen)) if seen else np.zeros(len(bank.ids), dtype=bool)
     item_pri, item_c = bank.best_concept(pri)
     fit = _band_fit(p_item, policy.band)
-    score = np.where(bank.usable & (item_pri > 0), item_pri, 0.0) * fit
+    # value per minute (greedy knapsack): more practice fits in the same time
+    score = np.where(bank.usable & (item_pri > 0), item_pri, 0.0) * fit / bank.minutes
     score = score * np.where(seen_mask, SEEN_FACTOR, 1.0) + np.where(score > 0, jitter, 0.0)
 
     review_c = (
@@ -761,14 +764,12 @@ def _select_for_student(
 
     # spaced review: the longest unpractised (or least secure) mastered concepts first
     if review_c:
+        # most at risk of being forgotten first: long unpractised and least secure
         sid_days = [days_of.get((sid, concepts[j])) for j in review_c]
-        if any(d is not None for d in sid_days):
-            order = sorted(
-                zip(review_c, sid_days),
-                key=lambda t: (-(t[1] if t[1] is not None else -1), m[t[0]]),
-            )
-        else:
-            order = sorted(zip(review_c, sid_days), key=lambda t: m[t[0]])
+        order = sorted(
+            zip(review_c, sid_days),
+            key=lambda t: (-(1.0 + (t[1] or 0.0)) * (1.0 - m[t[0]]), m[t[0]], t[0]),
+        )
         limit = budget  # review may also use what new work left over
         p_clean = np.nan_to_num(p_item, nan=0.0)
         taken_mask = np.zeros(len(bank.ids), dtype=bool)
@@ -860,7 +861,8 @@ def class_homework(
         p_class = bank.p_from_mastery(np.nan_to_num(mean))
     item_pri, item_c = bank.best_concept(pri)
     rng = np.random.default_rng(random_state)
-    score = np.where(bank.usable & (item_pri > 0), item_pri, 0) * _band_fit(p_class, policy.band)
+    fit = _band_fit(p_class, policy.band)
+    score = np.where(bank.usable & (item_pri > 0), item_pri, 0) * fit / bank.minutes
     score = score + np.where(score > 0, rng.random(len(score)) * 1e-6, 0)
     chosen, used, per_c = [], 0.0, {}
     for row in np.argsort(-score, kind="stable"):

@@ -9,9 +9,9 @@ the default model on every stored answer without saving it, and says so), and pr
 the summary: headline numbers, the weakest concepts, the focus for the next lesson,
 the teaching groups and the homework budget use. ``--json`` writes everything as one
 JSON object, ``--html`` the self-contained HTML report (plots next to it, or in
-``--plots-dir``). A class's ``settings["homework"]`` (a
-:class:`~edu_recsys.classroom.homework.HomeworkPolicy` mapping) sets the school's
-homework policy.
+``--plots-dir``). The school's and the class's ``settings["homework_policy"]`` (a
+:class:`~edu_recsys.classroom.homework.HomeworkPolicy` mapping; the class's keys win)
+set the homework policy, as in the API.
 """
 
 from __future__ import annotations
@@ -201,7 +201,6 @@ def _tracer_for(store, lang: str) -> tuple[Any, str]:
 
 def _run(args) -> int:
     from edu_recsys.classroom.analysis import analyse_class
-    from edu_recsys.classroom.homework import HomeworkPolicy
     from edu_recsys.exceptions import InvalidDataError
     from edu_recsys.store import Store
 
@@ -219,10 +218,7 @@ def _run(args) -> int:
         ids = roster["student_id"].tolist()
         history = store.interactions(students=ids) if ids else store.interactions(students=[])
         tracer, model_note = _tracer_for(store, lang)
-        settings = info.get("settings") or {}
-        policy = (
-            HomeworkPolicy.model_validate(settings["homework"]) if "homework" in settings else None
-        )
+        policy = _policy(store, info)
         catalogue = store.catalogue()
     if model_note:
         print(model_note, file=sys.stderr)
@@ -263,6 +259,22 @@ def _run(args) -> int:
         analysis.render_html(G, args.html, plots_dir=plots)
         print(_say(lang, f"HTML 报告：{args.html}", f"HTML report: {args.html}"), file=sys.stderr)
     return 0
+
+
+def _policy(store, info: dict):
+    """The school's ``settings["homework_policy"]`` overridden by the class's (as the API)."""
+    from edu_recsys.classroom.homework import HomeworkPolicy
+    from edu_recsys.exceptions import UnknownIdError
+
+    merged: dict = {}
+    if info.get("school_id"):
+        try:
+            merged.update(store.get_school(info["school_id"]).get("settings", {}).get(
+                "homework_policy", {}))  # fmt: skip
+        except UnknownIdError:
+            pass
+    merged.update((info.get("settings") or {}).get("homework_policy", {}))
+    return HomeworkPolicy.model_validate(merged) if merged else None
 
 
 def _recommend_callable(G, catalogue, history, tracer, lang):
