@@ -53,6 +53,31 @@ from edu_recsys.graph.queries import (
 from edu_recsys.graph.schema import Curriculum, curriculum_json_schema
 from edu_recsys.graph.validate import check_curriculum, validate_curriculum, validate_graph
 
+# Heavier parts (scipy, matplotlib, pandas work) load on first use.
+_LAZY = {
+    "learn_prerequisites": "edu_recsys.graph.learn",
+    "prerequisite_evidence": "edu_recsys.graph.learn",
+    "conditional_evidence": "edu_recsys.graph.learn",
+    "evidence_to_graph": "edu_recsys.graph.learn",
+    "evaluate_prerequisites": "edu_recsys.graph.learn",
+    "simulate_prerequisite_logs": "edu_recsys.graph.synthetic",
+    "import_junyi": "edu_recsys.graph.junyi",
+    "load_prerequisite_annotations": "edu_recsys.graph.annotations",
+    "draw_graph": "edu_recsys.graph.draw",
+    "export_drawing": "edu_recsys.graph.draw",
+    "graph_layout": "edu_recsys.graph.draw",
+    "find_cjk_font": "edu_recsys.graph.draw",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'edu_recsys.graph' has no attribute {name!r}")
+
+
 __all__ = [
     # files
     "load_graph",
@@ -90,6 +115,8 @@ __all__ = [
     "graph_summary",
     "mastered_set",
     "find_cycle",
+    # learning, imports, drawing (loaded on first use)
+    *_LAZY,
     # errors
     "GraphError",
     "CycleError",

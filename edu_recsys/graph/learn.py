@@ -566,10 +566,10 @@ def evidence_to_graph(
             u,
             v,
             relation=PREREQUISITE,
-            effect=float(r.effect),
-            z=float(r.z),
-            q_value=float(r.q_value),
-            confidence=float(1.0 - r.q_value),
+            effect=round(float(r.effect), 4),
+            z=round(float(r.z), 3),
+            q_value=float(f"{r.q_value:.3g}"),
+            confidence=round(float(1.0 - r.q_value), 4),
         )
         parents[v] = parents.get(v, 0) + 1
     if reduce and G.number_of_edges():

@@ -89,3 +89,29 @@ def test_evaluation_metrics_by_hand():
     assert m["base_rate_closure"] == pytest.approx(3 / 6)
     m = evaluate_prerequisites([("a", "b"), ("x", "y")], ref, concepts=["a", "b"])
     assert m["n_proposed"] == 1 and m["precision"] == 1.0
+
+
+def test_cli_learn_writes_a_valid_curriculum(tmp_path, capsys):
+    from edu_recsys.cli import main
+    from edu_recsys.graph import load_graph
+
+    logs = simulate_prerequisite_logs(nx.DiGraph([("a", "b"), ("b", "c")]), n_students=300)
+    logs["concept_ids"] = logs["concept_ids"].str[0]
+    src = tmp_path / "logs.csv"
+    logs.to_csv(src, index=False)
+    out, ev = tmp_path / "learned.yaml", tmp_path / "ev.csv"
+    assert main(["graph", "learn", str(src), "-o", str(out), "--evidence", str(ev)]) == 0
+    G = load_graph(out)
+    assert set(G.edges) == {("a", "b"), ("b", "c")}
+    assert 0 < G.edges["a", "b"]["confidence"] <= 1
+    assert len(pd.read_csv(ev)) >= 2
+    assert "prerequisite edges" in capsys.readouterr().out
+
+
+def test_lazy_public_names():
+    import edu_recsys.graph as g
+
+    assert callable(g.learn_prerequisites) and callable(g.import_junyi)
+    assert set(g.__all__) >= {"learn_prerequisites", "draw_graph", "evaluate_prerequisites"}
+    with pytest.raises(AttributeError):
+        g.no_such_name  # noqa: B018
