@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from api.deps import (
     AdminDep,
@@ -21,6 +21,12 @@ from api.schemas.classes import ClassIn, ClassOut, ClassResult
 from api.schemas.common import ERROR_RESPONSES, Page, errors
 
 router = APIRouter(prefix="/classes", tags=["classes"], responses=ERROR_RESPONSES)
+
+
+def _json(body: bytes) -> Response:
+    # encoded once per store version by the serving layer; the schema is still documented
+    return Response(body, media_type="application/json")
+
 
 Staff = Annotated[Principal, Depends(require_roles("admin", "teacher"))]
 Lang = Annotated[Literal["zh", "en"] | None, Query(description="page language (default zh)")]
@@ -76,7 +82,7 @@ def get_class(class_id: ClassIdDep, store: StoreDep) -> dict:
     summary="The class report: mastery matrix, weakest concepts, students at risk, levels",
 )
 def report(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, lang: Lang = None):
-    return serving.class_view(class_id, "report", lang=lang or settings.lang)
+    return _json(serving.class_view_json(class_id, "report", lang=lang or settings.lang))
 
 
 @router.get(
@@ -88,7 +94,7 @@ def report(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, lan
 def class_recommendations(
     class_id: ClassIdDep, serving: ServingDep, k: Annotated[int, Query(ge=1, le=50)] = 5
 ):
-    return serving.class_view(class_id, "recommendations", k=k)
+    return _json(serving.class_view_json(class_id, "recommendations", k=k))
 
 
 @router.get(
@@ -98,7 +104,7 @@ def class_recommendations(
     summary="Personalised homework for every student within the time budget",
 )
 def homework(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, lang: Lang = None):
-    return serving.class_view(class_id, "homework", lang=lang or settings.lang)
+    return _json(serving.class_view_json(class_id, "homework", lang=lang or settings.lang))
 
 
 @router.get(
@@ -108,7 +114,7 @@ def homework(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, l
     summary="Teaching groups by mastery profile",
 )
 def groups(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, lang: Lang = None):
-    return serving.class_view(class_id, "groups", lang=lang or settings.lang)
+    return _json(serving.class_view_json(class_id, "groups", lang=lang or settings.lang))
 
 
 @router.get(

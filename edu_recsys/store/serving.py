@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 import logging
 import math
 import threading
@@ -44,11 +45,9 @@ from edu_recsys.store.models import (
     Enrolment,
     FittedModel,
     Interaction,
-    Resource,
     SchoolClass,
     StoreMeta,
     StudentMastery,
-    SubjectGraph,
     utcnow,
 )
 
@@ -175,8 +174,10 @@ class Serving:
 
     # -- versions and sync -------------------------------------------------------------
     def version(self) -> tuple:
-        """A tuple that changes whenever anything a result depends on changes."""
-        with self.store.session() as s:
+        """``(newest answer seq, generation, active model id, config version)``: changes
+        whenever anything a result depends on changes (answers, erasures, a refit, or the
+        catalogue, graphs, classes and rosters, which bump the config version)."""
+        with self.store.engine.connect() as s:  # Core: this runs on every request
             row = s.execute(
                 select(
                     select(func.max(Interaction.seq)).scalar_subquery(),
@@ -184,11 +185,9 @@ class Serving:
                     select(func.max(FittedModel.model_id))
                     .where(FittedModel.active.is_(True))
                     .scalar_subquery(),
-                    select(func.max(Resource.updated_at)).scalar_subquery(),
-                    select(func.count()).select_from(Resource).scalar_subquery(),
-                    select(func.max(SubjectGraph.updated_at)).scalar_subquery(),
-                    select(func.max(SchoolClass.updated_at)).scalar_subquery(),
-                    select(func.count()).select_from(Enrolment).scalar_subquery(),
+                    select(StoreMeta.value)
+                    .where(StoreMeta.key == "config_version")
+                    .scalar_subquery(),
                 )
             ).one()
         return tuple(row)
@@ -535,7 +534,7 @@ class Serving:
         catalogue, the graphs or the generation change; fresh mastery is passed per call)."""
         Recommender = need("edu_recsys.recommend", "Recommender", "recommendations")
         tracer, model_id = self.tracer(sync=False)
-        key = ("recommender", graph_id, model_id, version[1], version[3], version[4], version[5])
+        key = ("recommender", graph_id, model_id, version[1], version[3])
 
         def fit():
             G = self.store.get_graph(graph_id) if graph_id else None
@@ -629,6 +628,17 @@ class Serving:
         return self._cache.get_or_compute(
             key, lambda: builders[kind](class_id, version, lang=lang, k=k)
         )
+
+    def class_view_json(self, class_id: str, kind: str, *, lang: str = "zh", k: int = 5) -> bytes:
+        """:meth:`class_view` as UTF-8 JSON, encoded once per store version (hot path)."""
+        version = self._sync()
+        key = ("json", class_id, kind, lang, k, version)
+
+        def encode() -> bytes:
+            value = self.class_view(class_id, kind, lang=lang, k=k)
+            return json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+        return self._cache.get_or_compute(key, encode)
 
     def _report_obj(self, class_id: str, version: tuple, lang: str):
         from edu_recsys.classroom import class_report

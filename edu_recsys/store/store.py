@@ -174,8 +174,17 @@ class Store:
         return int(self.get_meta("generation", "0"))
 
     def bump_generation(self, session: Session) -> None:
-        cur = session.get(StoreMeta, "generation")
-        self.set_meta("generation", str(int(cur.value) + 1 if cur else 1), session=session)
+        self._bump(session, "generation")
+
+    def _bump(self, session: Session, key: str = "config_version") -> None:
+        """Increment a counter in ``store_meta`` (inside the caller's transaction).
+
+        ``config_version`` is bumped by every write of schools, teachers, students,
+        classes, rosters, graphs, resources and models: caches of derived results key
+        on it.
+        """
+        cur = session.get(StoreMeta, key)
+        self.set_meta(key, str(int(cur.value) + 1 if cur else 1), session=session)
 
     # -- schools, teachers, students, classes -------------------------------------------
     def upsert_school(
@@ -190,6 +199,7 @@ class Store:
             if settings is not None:
                 row.settings = _jsonable(dict(settings))
             s.add(row)
+            self._bump(s)
 
     def get_school(self, school_id: str) -> dict:
         with self.session() as s:
@@ -211,6 +221,7 @@ class Store:
             if school_id is not None:
                 row.school_id = school_id
             s.add(row)
+            self._bump(s)
 
     def upsert_students(
         self,
@@ -227,6 +238,7 @@ class Store:
         with self.session(write=True) as s:
             self._ensure_school(s, school_id)
             self._upsert_students(s, records, school_id)
+            self._bump(s)
         return len(records)
 
     def _ensure_school(self, s: Session, school_id: str | None) -> None:
@@ -277,6 +289,11 @@ class Store:
                 "school_id": st.school_id,
                 "class_ids": list(classes),
             }
+
+    def class_exists(self, class_id: str) -> bool:
+        with self.engine.connect() as conn:
+            q = select(SchoolClass.class_id).where(SchoolClass.class_id == class_id)
+            return conn.execute(q).first() is not None
 
     def student_exists(self, student_id: str) -> bool:
         with self.session() as s:
@@ -336,6 +353,7 @@ class Store:
                 self._upsert_students(s, records, row.school_id)
                 s.execute(delete(Enrolment).where(Enrolment.class_id == class_id))
                 s.add_all(Enrolment(class_id=class_id, student_id=r["student_id"]) for r in records)
+            self._bump(s)
 
     def enrol(self, class_id: str, student_ids: Iterable[str]) -> int:
         """Add students to a class (creating unknown students); returns how many were new."""
@@ -351,6 +369,7 @@ class Store:
             s.add_all(Enrolment(class_id=class_id, student_id=sid) for sid in new)
             if new:
                 s.get(SchoolClass, class_id).updated_at = utcnow()
+            self._bump(s)
         return len(new)
 
     def get_class(self, class_id: str) -> dict:
@@ -472,6 +491,7 @@ class Store:
             row.n_edges = graph.number_of_edges()
             s.add(row)
             s.flush()
+            self._bump(s)
             return _graph_info(row)
 
     def get_graph(self, graph_id: str):
@@ -535,6 +555,7 @@ class Store:
             ]
             if links:
                 s.execute(dialect_insert(s, ResourceConcept), links)
+            self._bump(s)
         return {"received": len(records), "inserted": inserted, "updated": len(records) - inserted}
 
     def list_resources(
@@ -642,6 +663,7 @@ class Store:
             s.add(row)
             s.flush()
             model_id = row.model_id
+            self._bump(s)
         log.info("stored model %s (%s, %d bytes)", model_id, name, len(blob))
         return int(model_id)
 

@@ -89,7 +89,8 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _info(row: ApiToken) -> TokenInfo:
+def _info(row) -> TokenInfo:
+    """TokenInfo of an ORM row or a Core row of api_tokens."""
     return TokenInfo(
         token_id=int(row.token_id),
         role=row.role,
@@ -165,14 +166,15 @@ def verify_token(store, token: str | None) -> TokenInfo | None:
         return None
     digest = hash_token(token)
     now = utcnow()
-    with store.session() as s:
-        row = s.scalars(select(ApiToken).where(ApiToken.token_hash == digest)).first()
-        if row is None:
-            return None
-        if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
-            return None
-        info = _info(row)
-        stale = row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY
+    # a plain Core read: this runs on every request
+    with store.engine.connect() as conn:
+        row = conn.execute(select(ApiToken.__table__).where(ApiToken.token_hash == digest)).first()
+    if row is None:
+        return None
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    info = _info(row)
+    stale = row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY
     if stale:
         try:
             with store.session(write=True) as s:
