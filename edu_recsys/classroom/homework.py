@@ -22,7 +22,8 @@ For each student :func:`personal_homework` picks, greedily and within the budget
      student has not practised yet, among the concepts the class has been taught or
      is being taught (current unit); priority ``READY_WEIGHT x unit relevance``;
 
-   using items whose predicted success lies in the productive band
+   using items (all of whose concepts were taught in the class, belong to the current
+   unit or to an earlier grade) whose predicted success lies in the productive band
    (:data:`~edu_recsys.constants.PRODUCTIVE_BAND`): an item's score is its concept's
    priority x its band fit (1 inside the band, decaying outside) per minute of the item
    (a greedy knapsack: more practice fits in the same time; items below
@@ -411,6 +412,10 @@ class _Bank:
         self.by_concept = [np.flatnonzero(self.inc[:, j]) for j in range(m)]
         self.row = {iid: i for i, iid in enumerate(self.ids)}
 
+    def only(self, allowed: np.ndarray) -> np.ndarray:
+        """Per item: whether all its (known) concepts are ``allowed``."""
+        return ~(self.inc & ~allowed[None, :]).any(axis=1)
+
     def best_concept(self, priority: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per item: the max concept priority and the concept index reaching it."""
         P = np.where(self.inc, priority[None, :], -np.inf)
@@ -592,6 +597,8 @@ def personal_homework(
     relevance = np.array([rel.get(c, 1.0) for c in concepts])
     in_unit = relevance >= 1.0 if current_unit else np.zeros(len(concepts), dtype=bool)
     allowed_new = is_taught | in_unit
+    # items may also involve concepts of earlier grades (learned in previous years)
+    earlier = np.array([(G.nodes[c].get("grade") or grade) < grade for c in concepts], dtype=bool)
 
     P = _p_matrix(p_success, students, bank)
     flags: list[str] = []
@@ -628,6 +635,7 @@ def personal_homework(
             met=prereq.met(mastered)[0],
             is_taught=is_taught,
             allowed_new=allowed_new,
+            allowed_items=allowed_new | earlier,
             relevance=relevance,
             bank=bank,
             p_item=p_item,
@@ -705,6 +713,7 @@ def _select_for_student(
     met: np.ndarray,
     is_taught: np.ndarray,
     allowed_new: np.ndarray,
+    allowed_items: np.ndarray,
     relevance: np.ndarray,
     bank: _Bank,
     p_item: np.ndarray,
@@ -732,8 +741,10 @@ def _select_for_student(
     seen_mask = np.isin(bank.ids, list(seen)) if seen else np.zeros(len(bank.ids), dtype=bool)
     item_pri, item_c = bank.best_concept(pri)
     fit = _band_fit(p_item, policy.band)
+    # only items whose every concept was taught, is in the current unit or an earlier grade
+    eligible = bank.usable & bank.only(allowed_items)
     # value per minute (greedy knapsack): more practice fits in the same time
-    score = np.where(bank.usable & (item_pri > 0), item_pri, 0.0) * fit / bank.minutes
+    score = np.where(eligible & (item_pri > 0), item_pri, 0.0) * fit / bank.minutes
     score = score * np.where(seen_mask, SEEN_FACTOR, 1.0) + np.where(score > 0, jitter, 0.0)
 
     review_c = (
@@ -770,7 +781,7 @@ def _select_for_student(
             zip(review_c, sid_days),
             key=lambda t: (-(1.0 + (t[1] or 0.0)) * (1.0 - m[t[0]]), m[t[0]], t[0]),
         )
-        limit = budget  # review may also use what new work left over
+        review_used = 0.0
         p_clean = np.nan_to_num(p_item, nan=0.0)
         taken_mask = np.zeros(len(bank.ids), dtype=bool)
         taken_mask[list(taken)] = True
@@ -778,7 +789,13 @@ def _select_for_student(
             if len(chosen) >= cap_items:
                 break
             rows = bank.by_concept[j]
-            rows = rows[(used + bank.minutes[rows] <= limit + 1e-9) & ~taken_mask[rows]]
+            mins = bank.minutes[rows]
+            rows = rows[
+                (used + mins <= budget + 1e-9)
+                & (review_used + mins <= review_budget + 1e-9)
+                & ~taken_mask[rows]
+                & eligible[rows]
+            ]
             if not len(rows):
                 continue
             dist = np.abs(p_clean[rows] - REVIEW_TARGET)
@@ -787,7 +804,8 @@ def _select_for_student(
             taken.add(int(r))
             taken_mask[r] = True
             used += bank.minutes[r]
-    # with budget left and no more review, fill with further new work
+            review_used += bank.minutes[r]
+    # budget left after review (little to review): more new work, never more review
     for row in np.argsort(-score, kind="stable"):
         if score[row] <= 0 or len(chosen) >= cap_items:
             break
@@ -862,7 +880,10 @@ def class_homework(
     item_pri, item_c = bank.best_concept(pri)
     rng = np.random.default_rng(random_state)
     fit = _band_fit(p_class, policy.band)
-    score = np.where(bank.usable & (item_pri > 0), item_pri, 0) * fit / bank.minutes
+    in_unit = np.array([rel.get(c, 0.0) >= 1.0 for c in concepts]) if current_unit else taught
+    earlier = np.array([(G.nodes[c].get("grade") or grade) < grade for c in concepts], dtype=bool)
+    eligible = bank.usable & bank.only(taught | in_unit | earlier)
+    score = np.where(eligible & (item_pri > 0), item_pri, 0) * fit / bank.minutes
     score = score + np.where(score > 0, rng.random(len(score)) * 1e-6, 0)
     chosen, used, per_c = [], 0.0, {}
     for row in np.argsort(-score, kind="stable"):
