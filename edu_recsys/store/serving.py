@@ -223,12 +223,17 @@ class Serving:
         """Online updates for rows in ``seq`` order (caller holds the lock)."""
         if rows.empty or self._state is None:
             return
-        ts = rows["timestamp"] if "timestamp" in rows.columns else None
-        for i, (sid, item, concepts, correct) in enumerate(
-            zip(rows["student_id"], rows["item_id"], rows["concept_ids"], rows["correct"])
+        n = len(rows)
+        ts = rows["timestamp"].tolist() if "timestamp" in rows.columns else [None] * n
+        update = self._state.update
+        for sid, item, concepts, correct, t in zip(
+            rows["student_id"].tolist(),
+            rows["item_id"].tolist(),
+            rows["concept_ids"].tolist(),
+            rows["correct"].tolist(),
+            ts,
         ):
-            t = None if ts is None or pd.isna(ts.iat[i]) else ts.iat[i]
-            self._state.update(sid, item, tuple(concepts), int(correct), timestamp=t)
+            update(sid, item, tuple(concepts), int(correct), timestamp=None if pd.isna(t) else t)
         self._state_seq = max(self._state_seq, int(rows["seq"].max()))
 
     def tracer(self, *, sync: bool = True) -> tuple[Any, int]:

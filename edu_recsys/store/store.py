@@ -59,7 +59,10 @@ RESOURCE_COLUMNS = (
 
 
 def dialect_insert(session: Session, model: Any):
-    """An ``INSERT`` for ``model`` that supports ``ON CONFLICT`` on this backend."""
+    """A Core ``INSERT`` into ``model``'s table that supports ``ON CONFLICT`` here.
+
+    Core, not the ORM's bulk path: executemany with RETURNING is several times faster.
+    """
     name = session.get_bind().dialect.name
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -67,7 +70,7 @@ def dialect_insert(session: Session, model: Any):
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise StoreError(f"unsupported database backend {name!r} (use SQLite or PostgreSQL)")
-    return insert(model)
+    return insert(getattr(model, "__table__", model))
 
 
 def _jsonable(o: Any) -> Any:
