@@ -18,8 +18,10 @@ Missing cells (a student without an estimate for a taught concept) are filled wi
 class mean of that concept before clustering.
 
 Resources per group: pass a ``recommend`` callable ``(student_ids, k) -> DataFrame``
-with ``student_id, resource_id`` (e.g. a bound batch method of the recommendation
-pipeline) and the group's resources are those most often recommended to its members;
+with ``student_id, resource_id`` and optionally ``concept_id`` (e.g. a bound batch
+method of the recommendation pipeline): the group's resources are those recommended
+to its members (top ``max(10, 3 n_resources)`` each) on its shared weak concepts first,
+then the most often recommended;
 or pass a catalogue (``resource_id, title, concept_ids, ...``) and each shared weak
 concept gets the best catalogue resource teaching it (quality courses first).
 """
@@ -329,7 +331,7 @@ def _group_resources(
         if g == NO_DATA_GROUP or not members:
             continue
         if recommend is not None:
-            recs = recommend(list(members), n_resources)
+            recs = recommend(list(members), max(10, 3 * n_resources))  # a wider pool
             if recs is not None and len(recs):
                 counts = Counter(recs["resource_id"])
                 concept_of = {}
@@ -340,9 +342,13 @@ def _group_resources(
                     }
                 if "title" in recs.columns:
                     titles.update(zip(recs["resource_id"], recs["title"]))
-                for rid, _ in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[
-                    :n_resources
-                ]:
+                # resources on the group's shared weak concepts first, then the most common
+                weak_set = set(weak)
+                ranked = sorted(
+                    counts.items(),
+                    key=lambda kv: (concept_of.get(kv[0]) not in weak_set, -kv[1], str(kv[0])),
+                )
+                for rid, _ in ranked[:n_resources]:
                     out.append(
                         {
                             "group": g,

@@ -59,8 +59,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # students at risk
     "risk.low_mean": {
-        "zh": "平均掌握度 {mean:.0%}，低于 {limit:.0%}",
-        "en": "mean mastery {mean:.0%}, below {limit:.0%}",
+        "zh": "平均掌握度 {mean:.1%}，低于 {limit:.0%}",
+        "en": "mean mastery {mean:.1%}, below {limit:.0%}",
     },
     "risk.missing_prerequisites": {
         "zh": "当前单元的前置知识有 {n_missing}/{n_prereq} 个掌握度低于 {limit:.0%}：{names}",
