@@ -140,3 +140,26 @@ def test_json_ready_makes_library_output_serialisable():
         "e": [1, 2],
         "f": [{"x": 1.0}, {"x": None}],
     }
+
+
+def test_version_changes_with_everything_results_depend_on(serving, store):
+    import networkx as nx
+
+    seen = {serving.version()}
+    assert serving.version() in seen  # stable when nothing changes
+    steps = [
+        lambda: store.ingest(rows(1, start=50)),
+        lambda: store.upsert_resources(
+            [{"resource_id": "r1", "title": "t", "type": "video", "concept_ids": ["a"]}]
+        ),
+        lambda: store.put_graph("g", nx.DiGraph([("a", "b")])),
+        lambda: store.upsert_class("c1", name="renamed"),
+        lambda: store.enrol("c1", ["s9"]),
+        lambda: store.save_model(CountsTracer(), name="counts"),
+        lambda: store.erase_student("s2"),
+    ]
+    for step in steps:
+        step()
+        v = serving.version()
+        assert v not in seen
+        seen.add(v)
