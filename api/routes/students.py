@@ -41,7 +41,7 @@ def mastery(student_id: StudentIdDep, serving: ServingDep, graph_id: GraphQ = No
 @router.get(
     "/{student_id}/recommendations",
     response_model=RecommendationsOut,
-    responses=errors(404, 503),
+    responses=errors(404, 409, 503),
     summary="Top-k resources for the student, with reasons",
 )
 def recommendations(
@@ -56,7 +56,7 @@ def recommendations(
 @router.get(
     "/{student_id}/path",
     response_model=PathOut,
-    responses=errors(404, 503),
+    responses=errors(404, 409, 503),
     summary="Learning path to one or more target concepts",
 )
 def path(

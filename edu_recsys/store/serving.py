@@ -583,8 +583,37 @@ class Serving:
         budget_minutes: float | None = None,
         graph_id: str | None = None,
     ) -> dict:
-        need("edu_recsys.paths", "plan_path", "learning paths")
-        raise NotAvailableError("learning paths", "edu_recsys.paths", "not wired yet")
+        """A learning path to ``targets`` planned by :func:`edu_recsys.paths.plan_path` from
+        the student's current mastery (answers since the last fit included)."""
+        plan_path = need("edu_recsys.paths", "plan_path", "learning paths")
+        self._sync()
+        if not self.store.student_exists(student_id):
+            raise UnknownIdError("student", student_id)
+        gid = graph_id or self._student_graph_id(student_id)
+        if gid is None:
+            raise ConflictError(
+                "the student's classes have no subject graph: pass graph_id explicitly"
+            )
+        G = self.store.get_graph(gid)
+        tracer, model_id = self.tracer(sync=False)
+        history = _model_input(self.store.interactions(students=[student_id]))
+        long = tracer.mastery(history, students=[student_id], concepts=[str(c) for c in G])
+        mastery = dict(zip(long["concept_id"].astype(str), long["mastery"].astype(float)))
+        catalogue = self.store.catalogue()
+        path = plan_path(
+            G,
+            mastery,
+            list(dict.fromkeys(targets)),
+            budget_minutes=budget_minutes,
+            resources=catalogue if len(catalogue) else None,
+            student_id=student_id,
+        )
+        return {
+            "student_id": student_id,
+            "graph_id": gid,
+            "model_id": model_id,
+            **json_ready(path.to_dict()),
+        }
 
     # -- class views ---------------------------------------------------------------------
     def _class_context(self, class_id: str, version: tuple) -> dict:

@@ -430,3 +430,23 @@ def test_dashboard_is_a_chinese_page(fitted):
     assert 'lang="zh-CN"' in r.text and "八年级1班" in r.text
     en = fitted.get(f"{V1}/classes/c1/dashboard", params={"lang": "en"})
     assert 'lang="en"' in en.text
+
+
+def test_learning_path(fitted):
+    from edu_recsys.store.serving import feature_status
+
+    r = fitted.get(f"{V1}/students/s1/path", params={"target": "c"})
+    if not feature_status()["paths"]:
+        assert r.status_code == 503 and r.json()["error"] == "not_available"
+        return
+    assert r.status_code == 200, r.text
+    path = r.json()
+    assert path["targets"] == ["c"]
+    order = [s["concept_id"] for s in path["steps"]]
+    # the graph is a -> b -> c: prerequisites come first, and only unmastered ones
+    assert order == sorted(order) and all(s["reason"] for s in path["steps"])
+    assert fitted.get(f"{V1}/students/s1/path", params={"target": "zz"}).status_code == 404
+    r = fitted.get(f"{V1}/students/s3/path", params={"target": "c"})  # class without graph
+    assert r.status_code == 409
+    r = fitted.get(f"{V1}/students/s3/path", params={"target": "c", "graph_id": "tiny"})
+    assert r.status_code == 200
