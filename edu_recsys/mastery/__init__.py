@@ -1,0 +1,1 @@
+"""Mastery estimation (knowledge tracing) as scikit-learn estimators."""

@@ -1,0 +1,673 @@
+"""Leak-free history features as a scikit-learn transformer.
+
+:class:`HistoryFeatures` turns an interactions table into a sparse design matrix: one
+row per input row, computed per *answer* (see :mod:`edu_recsys.mastery.answers`) from
+that student's strictly earlier answers only. Blocks (``blocks`` parameter):
+
+=================  ================================================================
+block              columns
+=================  ================================================================
+``student``        one-hot student (IRT's ability; zero for students not seen in fit)
+``item``           one-hot item (difficulty); items seen fewer than ``min_item_count``
+                   times in fit share the zero column
+``concept``        many-hot concepts of the answer
+``concept_counts`` per concept of the answer: earlier attempts and wins (or wins and
+                   fails, ``count_kinds``) on that concept, ``log1p`` or raw, in its
+                   own column (Best-LR / PFA); per time window when timestamps exist
+``item_counts``    earlier attempts and wins on this item (log1p; per window)
+``total_counts``   earlier attempts and wins in total (log1p; per window)
+``item_prior``     logit of the item's success rate in the training answers, shrunk
+                   towards its concepts' rate (``item_prior_strength`` pseudo-answers);
+                   cross-fitted by student in ``fit_transform`` so a training answer
+                   never sees its own label
+``rates``          logit of exponentially decayed success rates (half-lives
+                   ``halflives``, in attempts) in total and on the answer's concepts
+``recent``         last three outcomes (one-hot of 15 patterns) and signed streak, in
+                   total and on the concepts; whether and how the item was answered
+``gap``            answers since the concepts were last practised, new-concept flag
+``ability``        decayed mean residual (outcome minus item prior): an Elo-like
+                   ability in total and per concept
+``elapsed``        log time since the last answer, in total and on the concepts
+                   (timestamps only)
+``item_slopes``    per item: the standardised ability (2PL-like discrimination)
+``concept_slopes`` per concept: the standardised concept rate and ability (each
+                   concept learns at its own pace)
+=================  ================================================================
+
+Continuous columns are standardised with the training answers' mean and spread; each
+block can be weighted (``block_scale``), which with an L2-penalised model sets that
+block's regularisation relative to the others.
+
+Multi-concept answers: shared (non per-concept) concept features are averaged over the
+answer's concepts.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from edu_recsys.exceptions import InvalidDataError
+from edu_recsys.mastery.answers import Answers, build_answers, check_interactions
+from edu_recsys.mastery.history import Stats, WindowIndex, scan
+
+__all__ = ["HistoryFeatures", "BLOCKS", "DAS3H_WINDOWS", "QueryBatch", "ScopeEvents"]
+
+log = logging.getLogger(__name__)
+
+BLOCKS = (
+    "student",
+    "item",
+    "concept",
+    "concept_counts",
+    "item_counts",
+    "total_counts",
+    "item_prior",
+    "rates",
+    "recent",
+    "gap",
+    "ability",
+    "elapsed",
+    "item_slopes",
+    "concept_slopes",
+)
+_DENSE_BLOCKS = (
+    "item_counts",
+    "total_counts",
+    "item_prior",
+    "rates",
+    "recent",
+    "gap",
+    "ability",
+    "elapsed",
+)
+
+#: DAS3H's windows in seconds: hour, day, week, month, all time
+DAS3H_WINDOWS = (3600.0, 86400.0, 604800.0, 2592000.0, float("inf"))
+
+_EPS = 1e-4
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, _EPS, 1 - _EPS)
+    return np.log(p / (1 - p))
+
+
+def _mean_over_pairs(values: np.ndarray, pair_row: np.ndarray, n_rows: int) -> np.ndarray:
+    """Mean of per-pair values for each row (0 for rows without pairs)."""
+    cnt = np.bincount(pair_row, minlength=n_rows).astype(float)
+    if values.ndim == 1:
+        s = np.bincount(pair_row, weights=values, minlength=n_rows)
+        return np.divide(s, cnt, out=np.zeros(n_rows), where=cnt > 0)
+    out = np.zeros((n_rows, values.shape[1]))
+    for j in range(values.shape[1]):
+        s = np.bincount(pair_row, weights=values[:, j], minlength=n_rows)
+        out[:, j] = np.divide(s, cnt, out=np.zeros(n_rows), where=cnt > 0)
+    return out
+
+
+@dataclass
+class QueryBatch:
+    """Everything the encoder needs about a batch of answers to predict.
+
+    One entry per query (an answer of a table, or a hypothetical next answer), plus
+    one entry per (query, concept) pair for the concept scope.
+    """
+
+    student_idx: np.ndarray  # fitted student index or -1
+    item_idx: np.ndarray  # fitted item index or -1
+    item_p: np.ndarray  # item prior success probability
+    pos: np.ndarray  # the student's answer count before this answer
+    now: np.ndarray | None  # time in seconds
+    tot: Stats
+    itm: Stats
+    pair_row: np.ndarray
+    pair_concept_idx: np.ndarray  # fitted concept index or -1
+    cpt: Stats
+    win_tot: np.ndarray | None = None  # (n, n_windows, 2)
+    win_itm: np.ndarray | None = None
+    win_cpt: np.ndarray | None = None  # (n_pairs, n_windows, 2)
+
+    @property
+    def n(self) -> int:
+        return len(self.item_idx)
+
+
+@dataclass
+class ScopeEvents:
+    """Per-event data of a table in the three scopes (see :meth:`HistoryFeatures.scopes`)."""
+
+    item_idx: np.ndarray
+    pair_cidx: np.ndarray
+    student_idx: np.ndarray
+    item_p: np.ndarray
+    r: np.ndarray | None
+    g_item: np.ndarray
+    g_cpt: np.ndarray
+    tot: Stats
+    itm: Stats
+    cpt: Stats
+
+
+class HistoryFeatures(TransformerMixin, BaseEstimator):
+    """Sparse features of each answer from the student's strictly earlier answers.
+
+    Parameters
+    ----------
+    blocks : tuple of str
+        Feature blocks to build (see the module docstring and :data:`BLOCKS`).
+    count_transform : {"log1p", "raw"}
+        Transform of the per-concept counts (Best-LR: log1p; PFA: raw).
+    count_kinds : tuple of str
+        Per-concept counts: ``("attempts", "wins")`` or ``("wins", "fails")``.
+    windows : tuple of float, optional
+        Time windows in seconds (``inf`` = all time) for the count blocks, used when
+        the table has timestamps (e.g. :data:`DAS3H_WINDOWS`); without timestamps the
+        counts are over all time.
+    halflives : tuple of float
+        Half-lives, in attempts, of the decayed rates and abilities.
+    item_prior_strength : float
+        Pseudo-answers that shrink a rare item's success rate towards its concepts'.
+    min_item_count : int
+        Items with fewer training answers get no one-hot column (the prior covers them).
+    block_scale : dict, optional
+        Multiplier per block (default 1).
+    merge_expanded : bool
+        Merge expanded multi-concept rows into one answer (leak-free). False only to
+        reproduce the leaky per-row protocol.
+    cv : int
+        Student folds for the cross-fitted item prior in ``fit_transform``.
+    random_state : int, RandomState or None
+        Seeds the student folds of the cross-fitting.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"student_id": ["a", "a", "a", "b"],
+    ...                    "item_id": ["q1", "q2", "q1", "q2"],
+    ...                    "concept_ids": [("x",), ("x",), ("x",), ("x",)],
+    ...                    "correct": [0, 1, 1, 1]})
+    >>> hf = HistoryFeatures(blocks=("concept_counts", "total_counts")).fit(df)
+    >>> hf.get_feature_names_out().tolist()
+    ['concept=x:attempts', 'concept=x:wins', 'total:attempts', 'total:wins']
+    >>> hf.transform(df).shape
+    (4, 4)
+    """
+
+    def __init__(
+        self,
+        blocks: tuple[str, ...] = (
+            "item",
+            "concept",
+            "concept_counts",
+            "item_counts",
+            "total_counts",
+        ),
+        count_transform: str = "log1p",
+        count_kinds: tuple[str, ...] = ("attempts", "wins"),
+        windows: tuple[float, ...] | None = None,
+        halflives: tuple[float, ...] = (3.0, 10.0, 30.0),
+        item_prior_strength: float = 10.0,
+        min_item_count: int = 1,
+        block_scale: dict | None = None,
+        merge_expanded: bool = True,
+        cv: int = 5,
+        random_state=0,
+    ) -> None:
+        self.blocks = blocks
+        self.count_transform = count_transform
+        self.count_kinds = count_kinds
+        self.windows = windows
+        self.halflives = halflives
+        self.item_prior_strength = item_prior_strength
+        self.min_item_count = min_item_count
+        self.block_scale = block_scale
+        self.merge_expanded = merge_expanded
+        self.cv = cv
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ params
+    def _check_params(self) -> None:
+        unknown = [b for b in self.blocks if b not in BLOCKS]
+        if unknown:
+            raise ValueError(f"unknown feature blocks {unknown}; known: {list(BLOCKS)}")
+        if self.count_transform not in ("log1p", "raw"):
+            raise ValueError("count_transform must be 'log1p' or 'raw'")
+        if tuple(self.count_kinds) not in (("attempts", "wins"), ("wins", "fails")):
+            raise ValueError("count_kinds must be ('attempts', 'wins') or ('wins', 'fails')")
+        if any(h <= 0 for h in self.halflives):
+            raise ValueError("halflives must be positive")
+
+    @property
+    def lams_(self) -> tuple[float, ...]:
+        return tuple(0.5 ** (1.0 / h) for h in self.halflives)
+
+    def _scale(self, block: str) -> float:
+        return float((self.block_scale or {}).get(block, 1.0))
+
+    def _needs(self, *names: str) -> bool:
+        return any(b in self.blocks for b in names)
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, X: pd.DataFrame, y=None):
+        """Learn the vocabularies, item priors and column scales from ``X``."""
+        self._fit_answers(X, y)
+        return self
+
+    def fit_transform(self, X: pd.DataFrame, y=None, **fit_params):
+        """Fit, then the features of ``X`` with cross-fitted item priors (per row)."""
+        Xa, ans = self._fit_answers(X, y)
+        return Xa[ans.row_answer]
+
+    def transform(self, X: pd.DataFrame) -> sp.csr_matrix:
+        """Features of every row of ``X`` (rows of one answer share them)."""
+        Xa, ans = self.transform_answers(X)
+        return Xa[ans.row_answer]
+
+    def _fit_answers(self, X: pd.DataFrame, y=None) -> tuple[sp.csr_matrix, Answers]:
+        self._check_params()
+        check_interactions(X, need_correct=y is None)
+        ans = build_answers(X, merge_expanded=self.merge_expanded)
+        if y is not None:
+            yy = np.asarray(y, dtype=float)
+            if yy.shape != (len(X),):
+                raise InvalidDataError(f"y has shape {yy.shape}, expected ({len(X)},)")
+            ans.y = yy[ans.first_row]
+        if ans.n_answers == 0:
+            raise InvalidDataError("no interactions to fit on")
+        self.has_time_ = ans.time is not None
+        self.n_windows_ = len(self.windows) if (self.windows and self.has_time_) else 1
+        self.windows_ = tuple(self.windows) if (self.windows and self.has_time_) else (np.inf,)
+        # vocabularies
+        n_item_ans = np.bincount(ans.item, minlength=len(ans.item_ids))
+        keep = n_item_ans >= self.min_item_count
+        self.items_ = np.asarray(ans.item_ids[keep], dtype=object)
+        self.concepts_ = np.asarray(ans.concept_ids, dtype=object)
+        self.students_ = np.asarray(ans.student_ids, dtype=object)
+        self._item_index = pd.Index(self.items_)
+        self._concept_index = pd.Index(self.concepts_)
+        self._student_index = pd.Index(self.students_)
+        y_ans = ans.y
+        self.mean_ = float(np.mean(y_ans))
+        # concept and item success counts (for the item prior)
+        nC = len(self.concepts_)
+        c_n = np.bincount(ans.pair_concept, minlength=nC).astype(float)
+        c_w = np.bincount(ans.pair_concept, weights=y_ans[ans.pair_answer], minlength=nC)
+        self.concept_rate_ = (c_w + 5 * self.mean_) / (c_n + 5)
+        self.concept_n_ = c_n
+        nI_all = len(ans.item_ids)
+        i_n = np.bincount(ans.item, minlength=nI_all).astype(float)
+        i_w = np.bincount(ans.item, weights=y_ans, minlength=nI_all)
+        # all items seen in fit keep their counts (even without a one-hot column)
+        self.prior_items_ = np.asarray(ans.item_ids, dtype=object)
+        self._prior_index = pd.Index(self.prior_items_)
+        self.item_n_ = i_n
+        self.item_w_ = i_w
+        # cross-fitted item prior for the training answers
+        item_p = self._crossfit_item_p(ans)
+        Xa = self._answers_matrix(ans, item_p=item_p, fitting=True)
+        self.n_features_out_ = Xa.shape[1]
+        return Xa, ans
+
+    def _crossfit_item_p(self, ans: Answers) -> np.ndarray:
+        if not self._needs("item_prior", "ability"):
+            return np.full(ans.n_answers, self.mean_)
+        rng = np.random.default_rng(
+            self.random_state if not hasattr(self.random_state, "integers") else None
+        )
+        if isinstance(self.random_state, np.random.RandomState):
+            rng = np.random.default_rng(self.random_state.randint(2**31))
+        n_st = len(ans.student_ids)
+        k = max(2, min(int(self.cv), n_st)) if n_st > 1 else 1
+        fold_of_student = rng.permutation(n_st) % k
+        fold = fold_of_student[ans.student]
+        nI = len(ans.item_ids)
+        y = ans.y
+        out = np.empty(ans.n_answers)
+        cp = self._concept_prior(ans.pair_answer, ans.pair_concept, ans.n_answers)
+        for f in range(k):
+            m = fold == f
+            n_f = np.bincount(ans.item[m], minlength=nI).astype(float)
+            w_f = np.bincount(ans.item[m], weights=y[m], minlength=nI)
+            n_o = self.item_n_ - n_f
+            w_o = self.item_w_ - w_f
+            it = ans.item[m]
+            a = self.item_prior_strength
+            out[m] = (w_o[it] + a * cp[m]) / (n_o[it] + a)
+        return out
+
+    def _concept_prior(self, pair_row, pair_concept_idx, n_rows) -> np.ndarray:
+        rate = np.where(
+            pair_concept_idx >= 0, self.concept_rate_[np.maximum(pair_concept_idx, 0)], self.mean_
+        )
+        cnt = np.bincount(pair_row, minlength=n_rows)
+        s = np.bincount(pair_row, weights=rate, minlength=n_rows)
+        return np.where(cnt > 0, s / np.maximum(cnt, 1), self.mean_)
+
+    def item_prior(self, item_ids: np.ndarray, pair_row, pair_concept_idx) -> np.ndarray:
+        """Prior success probability of items (unseen items: their concepts' rate)."""
+        cp = self._concept_prior(pair_row, pair_concept_idx, len(item_ids))
+        j = self._prior_index.get_indexer(pd.Index(item_ids, dtype=object))
+        a = self.item_prior_strength
+        n = np.where(j >= 0, self.item_n_[np.maximum(j, 0)], 0.0)
+        w = np.where(j >= 0, self.item_w_[np.maximum(j, 0)], 0.0)
+        return (w + a * cp) / (n + a)
+
+    # --------------------------------------------------------------- transform
+    def transform_answers(self, X: pd.DataFrame) -> tuple[sp.csr_matrix, Answers]:
+        """Features per answer and the :class:`Answers` that maps rows to them."""
+        check_is_fitted(self, "n_features_out_")
+        check_interactions(X)
+        ans = build_answers(X, merge_expanded=self.merge_expanded)
+        return self._answers_matrix(ans), ans
+
+    def _local_maps(self, ans: Answers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        item_idx = self._item_index.get_indexer(pd.Index(ans.item_ids, dtype=object))[ans.item]
+        cmap = self._concept_index.get_indexer(pd.Index(ans.concept_ids, dtype=object))
+        pair_cidx = cmap[ans.pair_concept] if len(ans.pair_concept) else ans.pair_concept
+        smap = self._student_index.get_indexer(pd.Index(ans.student_ids, dtype=object))
+        return item_idx, pair_cidx, smap[ans.student]
+
+    def scopes(self, ans: Answers, item_p: np.ndarray | None = None) -> ScopeEvents:
+        """Group keys, outcomes and before-statistics of every event in every scope."""
+        item_idx, pair_cidx, student_idx = self._local_maps(ans)
+        if item_p is None:
+            item_p = self.item_prior(ans.item_ids[ans.item], ans.pair_answer, pair_cidx)
+        lams = self.lams_
+        r = ans.y - item_p if self._needs("ability") else None
+        nI = max(len(ans.item_ids), 1)
+        nC = max(len(ans.concept_ids), 1)
+        g_item = ans.student * nI + ans.item
+        g_cpt = ans.student[ans.pair_answer] * nC + ans.pair_concept
+        ppos = ans.pos[ans.pair_answer]
+        py = ans.y[ans.pair_answer]
+        pr = r[ans.pair_answer] if r is not None else None
+        t = ans.time
+        pt = t[ans.pair_answer] if t is not None else None
+        return ScopeEvents(
+            item_idx=item_idx,
+            pair_cidx=pair_cidx,
+            student_idx=student_idx,
+            item_p=item_p,
+            r=r,
+            g_item=g_item,
+            g_cpt=g_cpt,
+            tot=scan(ans.student, ans.pos, ans.y, lams, r=r, t=t),
+            itm=scan(g_item, ans.pos, ans.y, lams, r=r, t=t),
+            cpt=scan(g_cpt, ppos, py, lams, r=pr, t=pt),
+        )
+
+    def history_batch(self, ans: Answers, item_p: np.ndarray | None = None) -> QueryBatch:
+        """The :class:`QueryBatch` of every answer of ``ans`` (features before it)."""
+        ev = self.scopes(ans, item_p)
+        t = ans.time
+        batch = QueryBatch(
+            student_idx=ev.student_idx,
+            item_idx=ev.item_idx,
+            item_p=ev.item_p,
+            pos=ans.pos,
+            now=t,
+            tot=ev.tot,
+            itm=ev.itm,
+            pair_row=ans.pair_answer,
+            pair_concept_idx=ev.pair_cidx,
+            cpt=ev.cpt,
+        )
+        if self.n_windows_ > 1 and t is not None:
+            pt = t[ans.pair_answer]
+            batch.win_tot = self._event_windows(ans.student, t, ans.y)
+            batch.win_itm = self._event_windows(ev.g_item, t, ans.y)
+            batch.win_cpt = self._event_windows(ev.g_cpt, pt, ans.y[ans.pair_answer])
+        return batch
+
+    def _event_windows(self, group, t, y) -> np.ndarray:
+        idx = WindowIndex(group, t, y)
+        out = np.empty((len(group), self.n_windows_, 2))
+        for j, w in enumerate(self.windows_):
+            out[:, j, 0], out[:, j, 1] = idx.at_events(w)
+        return out
+
+    def _answers_matrix(
+        self, ans: Answers, item_p: np.ndarray | None = None, fitting: bool = False
+    ) -> sp.csr_matrix:
+        batch = self.history_batch(ans, item_p=item_p)
+        return self.encode(batch, fitting=fitting)
+
+    # ------------------------------------------------------------------ encode
+    def _counts(self, n: np.ndarray, w: np.ndarray, win: np.ndarray | None, kinds, transform):
+        """(m, n_windows * 2) count columns."""
+        if win is None:
+            c = np.stack([n.astype(float), w], axis=1)[:, None, :]
+        else:
+            c = win
+        a, b = c[..., 0], c[..., 1]
+        if tuple(kinds) == ("wins", "fails"):
+            cols = np.stack([b, a - b], axis=-1)
+        else:
+            cols = np.stack([a, b], axis=-1)
+        cols = cols.reshape(len(n), -1)
+        return np.log1p(cols) if transform == "log1p" else cols
+
+    def _dense(self, q: QueryBatch) -> tuple[np.ndarray, list[str], list[str]]:
+        """Dense continuous columns, their names and blocks."""
+        cols: list[np.ndarray] = []
+        names: list[str] = []
+        blocks: list[str] = []
+        n = q.n
+        H = list(self.halflives)
+        win_names = self._window_names()
+
+        def add(block, name, v):
+            cols.append(np.asarray(v, dtype=float).reshape(n, -1))
+            names.extend(name if isinstance(name, list) else [name])
+            blocks.extend([block] * (len(name) if isinstance(name, list) else 1))
+
+        if "item_counts" in self.blocks:
+            c = self._counts(q.itm.n, q.itm.w, q.win_itm, ("attempts", "wins"), "log1p")
+            add(
+                "item_counts",
+                [f"item:{k}{wn}" for wn in win_names for k in ("attempts", "wins")],
+                c,
+            )
+        if "total_counts" in self.blocks:
+            c = self._counts(q.tot.n, q.tot.w, q.win_tot, ("attempts", "wins"), "log1p")
+            add(
+                "total_counts",
+                [f"total:{k}{wn}" for wn in win_names for k in ("attempts", "wins")],
+                c,
+            )
+        if "item_prior" in self.blocks:
+            add("item_prior", "item_prior", _logit(q.item_p))
+        pr, nq = q.pair_row, n
+        if "rates" in self.blocks:
+            a = 1.0
+            rt = _logit((q.tot.dy + a * self.mean_) / (q.tot.dn + a))
+            add("rates", [f"total:rate_h{h:g}" for h in H], rt)
+            rc = _logit((q.cpt.dy + a * self.mean_) / (q.cpt.dn + a))
+            add("rates", [f"concept:rate_h{h:g}" for h in H], _mean_over_pairs(rc, pr, nq))
+        if "recent" in self.blocks:
+            oh = np.zeros((n, 15))
+            oh[np.arange(n), q.tot.last3] = 1.0
+            add("recent", [f"total:last3={k}" for k in range(15)], oh)
+            ohc = np.zeros((len(pr), 15))
+            ohc[np.arange(len(pr)), q.cpt.last3] = 1.0
+            add("recent", [f"concept:last3={k}" for k in range(15)], _mean_over_pairs(ohc, pr, nq))
+            st = q.tot.streak
+            add(
+                "recent",
+                ["total:streak_right", "total:streak_wrong"],
+                np.stack([np.log1p(np.maximum(st, 0)), np.log1p(np.maximum(-st, 0))], axis=1),
+            )
+            sc = q.cpt.streak
+            scc = np.stack([np.log1p(np.maximum(sc, 0)), np.log1p(np.maximum(-sc, 0))], axis=1)
+            add(
+                "recent",
+                ["concept:streak_right", "concept:streak_wrong"],
+                _mean_over_pairs(scc, pr, nq),
+            )
+            seen = (q.itm.n > 0).astype(float)
+            last_ok = (q.itm.streak > 0).astype(float)
+            add("recent", ["item:seen", "item:last_correct"], np.stack([seen, last_ok], axis=1))
+        if "gap" in self.blocks:
+            ppos = q.pos[pr] if len(pr) else np.zeros(0, np.int64)
+            gap = np.where(q.cpt.prev_pos >= 0, ppos - q.cpt.prev_pos - 1, 0)
+            new = (q.cpt.n == 0).astype(float)
+            g = np.stack([np.log1p(gap), new, np.log1p(q.cpt.n)], axis=1)
+            add(
+                "gap",
+                ["concept:gap", "concept:new", "concept:attempts"],
+                _mean_over_pairs(g, pr, nq),
+            )
+        if "ability" in self.blocks:
+            a = 1.0
+            at = q.tot.dr / (q.tot.dn + a)
+            add("ability", [f"total:ability_h{h:g}" for h in H], at)
+            ac = q.cpt.dr / (q.cpt.dn + a)
+            add("ability", [f"concept:ability_h{h:g}" for h in H], _mean_over_pairs(ac, pr, nq))
+        if "elapsed" in self.blocks and self.has_time_:
+            if q.now is None:
+                et = np.zeros(n)
+                ec = np.zeros(len(pr))
+            else:
+                et = np.nan_to_num(np.log1p(np.maximum(q.now - q.tot.last_t, 0) / 60.0))
+                pnow = q.now[pr] if len(pr) else np.zeros(0)
+                ec = np.nan_to_num(np.log1p(np.maximum(pnow - q.cpt.last_t, 0) / 60.0))
+            add(
+                "elapsed",
+                ["total:elapsed", "concept:elapsed"],
+                np.stack([et, _mean_over_pairs(ec, pr, nq)], axis=1),
+            )
+        if not cols:
+            return np.zeros((n, 0)), [], []
+        return np.hstack(cols), names, blocks
+
+    def _signal(self, z: np.ndarray, prefixes: tuple[str, ...]) -> np.ndarray:
+        """Mean of the standardised dense columns of the first prefix present."""
+        for pre in prefixes:
+            cols = [j for j, nm in enumerate(self.dense_names_) if nm.startswith(pre)]
+            if cols:
+                return z[:, cols].mean(axis=1)
+        return np.zeros(len(z))
+
+    def _window_names(self) -> list[str]:
+        if self.n_windows_ == 1:
+            return [""]
+        return [f"@{'all' if not np.isfinite(w) else f'{w:g}s'}" for w in self.windows_]
+
+    def encode(self, q: QueryBatch, fitting: bool = False) -> sp.csr_matrix:
+        """The sparse design matrix of a :class:`QueryBatch` (one row per query)."""
+        S, Z = self.encode_split(q, fitting=fitting)
+        n = q.n
+        d = Z.shape[1]
+        if d:
+            # a dense block as CSC without a COO detour
+            Zc = sp.csc_matrix(
+                (Z.T.ravel(), np.tile(np.arange(n), d), np.arange(0, n * d + 1, n)),
+                shape=(n, d),
+            )
+            S = sp.hstack([S, Zc], format="csc")
+        return S.tocsr()
+
+    def encode_split(
+        self, q: QueryBatch, fitting: bool = False
+    ) -> tuple[sp.csc_matrix, np.ndarray]:
+        """The design matrix as a sparse part (CSC) and the dense columns that follow it."""
+        n = q.n
+        parts: list[sp.csc_matrix] = []
+        names: list[str] = []
+        rows = np.arange(n)
+        slices: dict[str, slice] = {}
+
+        def mark(block: str) -> None:
+            start = sum(p.shape[1] for p in parts[:-1])
+            slices[block] = slice(start, start + parts[-1].shape[1])
+
+        def onehot(idx, size, scale):
+            ok = idx >= 0
+            return sp.csc_matrix((np.full(ok.sum(), scale), (rows[ok], idx[ok])), shape=(n, size))
+
+        if "student" in self.blocks:
+            parts.append(onehot(q.student_idx, len(self.students_), self._scale("student")))
+            mark("student")
+            if fitting:
+                names += [f"student={s}" for s in self.students_]
+        if "item" in self.blocks:
+            parts.append(onehot(q.item_idx, len(self.items_), self._scale("item")))
+            mark("item")
+            if fitting:
+                names += [f"item={i}" for i in self.items_]
+        nC = len(self.concepts_)
+        pr, pc = q.pair_row, q.pair_concept_idx
+        okp = pc >= 0
+        if "concept" in self.blocks:
+            parts.append(
+                sp.csc_matrix(
+                    (np.full(okp.sum(), self._scale("concept")), (pr[okp], pc[okp])),
+                    shape=(n, nC),
+                )
+            )
+            if fitting:
+                names += [f"concept={c}" for c in self.concepts_]
+        if "concept_counts" in self.blocks:
+            vals = self._counts(q.cpt.n, q.cpt.w, q.win_cpt, self.count_kinds, self.count_transform)
+            k = vals.shape[1]
+            rr = np.repeat(pr[okp], k)
+            cc = (pc[okp][:, None] * k + np.arange(k)[None, :]).ravel()
+            vv = vals[okp].ravel() * self._scale("concept_counts")
+            parts.append(sp.csc_matrix((vv, (rr, cc)), shape=(n, nC * k)))
+            if fitting:
+                win_names = self._window_names()
+                names += [
+                    f"concept={c}:{kind}{wn}"
+                    for c in self.concepts_
+                    for wn in win_names
+                    for kind in self.count_kinds
+                ]
+        dense, dnames, dblocks = self._dense(q)
+        Z = np.zeros((n, 0))
+        if dense.shape[1]:
+            if fitting:
+                self.dense_mean_ = dense.mean(axis=0)
+                sd = dense.std(axis=0)
+                self.dense_scale_ = np.where(sd > 1e-12, sd, 1.0)
+                self.dense_weight_ = np.array([self._scale(b) for b in dblocks])
+                self.dense_names_ = list(dnames)
+            z = (dense - self.dense_mean_) / self.dense_scale_
+            if "item_slopes" in self.blocks:
+                v = self._signal(z, ("total:ability", "total:rate"))
+                parts.append(
+                    onehot(q.item_idx, len(self.items_), 1.0)
+                    .multiply(v[:, None] * self._scale("item_slopes"))
+                    .tocsc()
+                )
+                if fitting:
+                    names += [f"item={i}:ability" for i in self.items_]
+            if "concept_slopes" in self.blocks:
+                sigs = [self._signal(z, ("concept:rate",)), self._signal(z, ("total:ability",))]
+                for label, v in zip(("rate", "ability"), sigs):
+                    parts.append(
+                        sp.csc_matrix(
+                            (v[pr[okp]] * self._scale("concept_slopes"), (pr[okp], pc[okp])),
+                            shape=(n, nC),
+                        )
+                    )
+                    if fitting:
+                        names += [f"concept={c}:{label}" for c in self.concepts_]
+            Z = z * self.dense_weight_
+            if fitting:
+                names += dnames
+        if fitting:
+            self.feature_names_ = np.asarray(names, dtype=object)
+            self.n_sparse_ = int(sum(p.shape[1] for p in parts))
+            self.block_slices_ = slices
+        S = sp.hstack(parts, format="csc") if parts else sp.csc_matrix((n, 0))
+        return S, Z
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        check_is_fitted(self, "feature_names_")
+        return self.feature_names_.copy()
