@@ -159,12 +159,14 @@ def _path_target(G, unit: str, mastery: dict[str, float], focus: list[str]) -> s
     return focus[0] if focus else in_unit[-1]
 
 
-def learning_path_lines(G, tracer, history, student: str, target: str, lang: str) -> list[str]:
+def learning_path_lines(
+    G, tracer, history, student: str, target: str, lang: str, *, items=None, resources=None
+) -> list[str]:
     """One student's learning path to ``target`` as console lines.
 
-    Uses :mod:`edu_recsys.paths` (the planner) when this build has it; otherwise the
-    graph's prerequisite order of the concepts still needed
-    (:func:`edu_recsys.graph.concepts_needed`), and says so.
+    Planned by :func:`edu_recsys.paths.plan_path` from the student's current mastery when
+    this build has it; otherwise the graph's prerequisite order of the concepts still
+    needed (:func:`edu_recsys.graph.concepts_needed`), and says so.
     """
     from edu_recsys.classroom.i18n import concept_name
 
@@ -172,41 +174,34 @@ def learning_path_lines(G, tracer, history, student: str, target: str, lang: str
     mastery = dict(zip(m["concept_id"], m["mastery"]))
     head = _say(
         lang,
-        f"{student} 的学习路径 → 「{concept_name(G, target, lang)}」",
-        f"learning path of {student} -> '{concept_name(G, target, lang)}'",
+        f"-- {student} 的学习路径 → 「{concept_name(G, target, lang)}」 --",
+        f"-- learning path of {student} -> '{concept_name(G, target, lang)}' --",
     )
     try:
         from edu_recsys.paths import plan_path
     except ImportError:
         plan_path = None
     if plan_path is not None:
-        path = plan_path(G, mastery, [target], lang=lang)
-        steps = path.steps if hasattr(path, "steps") else path
-        rows = steps.to_dict(orient="records") if hasattr(steps, "to_dict") else list(steps)
-        lines = [head]
-        for k, s in enumerate(rows, 1):
-            c = s.get("concept_id") or s.get("concept")
-            reason = s.get("reason") or ""
-            if isinstance(reason, (list, tuple)):
-                reason = (
-                    "；".join(map(str, reason)) if lang == "zh" else "; ".join(map(str, reason))
-                )
-            mins = s.get("minutes")
-            extra = f" · {mins:.0f} min" if isinstance(mins, (int, float)) else ""
-            lines.append(f"  {k:>2}. {concept_name(G, c, lang)}{extra} · {reason}")
-        if len(lines) == 1:
-            lines.append(_say(lang, "  目标已掌握，无需学习路径。", "  target already mastered."))
+        path = plan_path(G, mastery, [target], items=items, resources=resources, student_id=student)
+        lines = [head, path.message_en if lang == "en" else path.message]
+        for k, step in enumerate(path.steps, 1):
+            what = ", ".join((step.items or [])[:3] + (step.resources or [])[:1])
+            lines.append(
+                f"  {k:>2}. {concept_name(G, step.concept_id, lang)} · {step.minutes:.0f} "
+                f"{_say(lang, '分钟', 'min')} · {step.mastery_before:.0%} → "
+                f"{step.mastery_after:.0%} · {step.text(lang)}" + (f" [{what}]" if what else "")
+            )
         return lines
     from edu_recsys.graph import concepts_needed
 
     needed = concepts_needed(G, target, mastery)
     lines = [
-        head
-        + _say(
+        head,
+        _say(
             lang,
             "（规划器 edu_recsys.paths 不在此版本中：按知识图谱的前置顺序列出）",
-            " (planner edu_recsys.paths not in this build: prerequisite order from the graph)",
-        )
+            "(planner edu_recsys.paths not in this build: prerequisite order from the graph)",
+        ),
     ]
     for k, c in enumerate(needed, 1):
         lines.append(f"  {k:>2}. {concept_name(G, c, lang)} ({mastery.get(c, float('nan')):.0%})")
@@ -308,7 +303,9 @@ def run_demo(
         target = _path_target(
             G, unit, dict(zip(m0["concept_id"], m0["mastery"])), analysis.report.summary["focus"]
         )
-        for line in learning_path_lines(G, tracer, history, shown[0], target, lang):
+        for line in learning_path_lines(
+            G, tracer, history, shown[0], target, lang, items=sim.items, resources=cat
+        ):
             echo(line)
     clock.lap("print_s")
 
