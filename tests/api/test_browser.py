@@ -82,23 +82,30 @@ def browser(tmp_path):
 
 def test_teacher_signs_in_and_reads_the_class_report(live_server, browser, world, tmp_path):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
 
+    wait = WebDriverWait(browser, 30)
     browser.get(live_server + "/")
     # not signed in: the login page, in Chinese
     assert "/api/v1/login" in browser.current_url
     assert browser.find_element(By.TAG_NAME, "h1").text == "教师登录"
     browser.find_element(By.ID, "token").send_keys("edu_not-a-token")
     browser.find_element(By.ID, "login").click()
-    assert "令牌无效" in browser.find_element(By.ID, "error").text
+    error = wait.until(EC.presence_of_element_located((By.ID, "error")))
+    assert "令牌无效" in error.text
 
     browser.find_element(By.ID, "token").send_keys(world.tokens["teacher"])
     browser.find_element(By.ID, "login").click()
     # the teacher's classes: only their own
+    wait.until(EC.url_contains("/api/v1/home"))
+    wait.until(EC.presence_of_element_located((By.ID, "classes")))
     links = browser.find_elements(By.CSS_SELECTOR, "#classes a")
     assert [a.text for a in links] == ["八年级1班"]
     links[0].click()
 
-    assert "/api/v1/classes/c1/dashboard" in browser.current_url
+    wait.until(EC.url_contains("/api/v1/classes/c1/dashboard"))
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
     assert browser.execute_script("return document.documentElement.lang") == "zh-CN"
     assert "班级学情报告" in browser.title
     body = browser.find_element(By.TAG_NAME, "body").text
