@@ -40,6 +40,7 @@ from collections.abc import Mapping
 
 import networkx as nx
 import numpy as np
+from scipy.special import expit
 
 from edu_recsys.constants import MASTERY_THRESHOLD
 from edu_recsys.graph import learning_order, prerequisite_groups, prerequisite_view
@@ -48,10 +49,11 @@ from edu_recsys.simulate.model import LearnerModel, as_index
 __all__ = ["GraphLearnerModel", "concept_difficulty_logit"]
 
 _LOGIT_MASTERY = float(np.log(MASTERY_THRESHOLD / (1 - MASTERY_THRESHOLD)))
+_LOGIT_95 = float(np.log(0.95 / 0.05))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -50, 50)))
+    return expit(x)
 
 
 def concept_difficulty_logit(G: nx.DiGraph, concepts) -> np.ndarray:
@@ -160,6 +162,25 @@ class GraphLearnerModel(LearnerModel):
         self.group_of = np.zeros((K, len(group_rows)), dtype=bool)
         for g, t in enumerate(group_target):
             self.group_of[t, g] = True
+        # the same as padded index arrays, so that a study step only touches the
+        # studied concept's prerequisites
+        req_lists = [np.flatnonzero(self.required[k]) for k in range(K)]
+        width = max((len(r) for r in req_lists), default=0)
+        self._req_idx = np.zeros((K, width), dtype=np.intp)
+        self._req_mask = np.zeros((K, width), dtype=bool)
+        for k, r in enumerate(req_lists):
+            self._req_idx[k, : len(r)] = r
+            self._req_mask[k, : len(r)] = True
+        per = [[g for g, t in enumerate(group_target) if t == k] for k in range(K)]
+        gmax = max((len(x) for x in per), default=0)
+        mmax = max((int(r.sum()) for r in group_rows), default=0)
+        self._grp_idx = np.zeros((K, gmax, mmax), dtype=np.intp)
+        self._grp_mask = np.zeros((K, gmax, mmax), dtype=bool)
+        for k, gs in enumerate(per):
+            for j, g in enumerate(gs):
+                mem = np.flatnonzero(group_rows[g])
+                self._grp_idx[k, j, : len(mem)] = mem
+                self._grp_mask[k, j, : len(mem)] = True
         A = np.zeros((K, K))
         for u, v in P.edges():
             if u in pos and v in pos:
@@ -209,6 +230,34 @@ class GraphLearnerModel(LearnerModel):
                 theta[:, k] -= 0.5 * short
         return theta
 
+    def states_from_mastery(
+        self, mastery, n: int, random_state: np.random.Generator, spread: float = 0.4
+    ) -> tuple[np.ndarray, list[str]]:
+        """``n`` states around given mastery values (success probabilities on typical items).
+
+        ``theta_k = beta_k + logit(p_k) + N(0, spread)`` (``p`` clipped to [0.02, 0.98]).
+        **Fallback**: concepts missing from ``mastery`` are drawn from the prior; they
+        are returned as the second element so that callers can flag them.
+
+        Examples
+        --------
+        >>> m = GraphLearnerModel(nx.DiGraph([("a", "b")]))
+        >>> th, missing = m.states_from_mastery({"a": 0.9}, 200, np.random.default_rng(0))
+        >>> round(float(np.median(m.proba_all(th)[:, 0])), 1), missing
+        (0.9, ['b'])
+        """
+        theta = self.prior_states(n, random_state)
+        missing = []
+        for k, c in enumerate(self.concepts):
+            p = mastery.get(c) if hasattr(mastery, "get") else None
+            if p is None or not np.isfinite(p):
+                missing.append(c)
+                continue
+            p = float(np.clip(p, 0.02, 0.98))
+            noise = random_state.normal(0.0, spread, n)
+            theta[:, k] = self.beta[k] + np.log(p / (1 - p)) + noise
+        return theta, missing
+
     def proba_all(self, theta: np.ndarray) -> np.ndarray:
         """Success probability on a typical item of every concept, ``(B, K)``."""
         return _sigmoid(np.atleast_2d(theta) - self.beta)
@@ -222,8 +271,9 @@ class GraphLearnerModel(LearnerModel):
         return np.atleast_2d(theta) >= self.mastery_ability
 
     def progress(self, theta: np.ndarray) -> np.ndarray:
-        """Progress of each concept in [0, 1]: the success probability on a typical item."""
-        return self.proba_all(theta)
+        """Progress of each concept in [0, 1]: ``theta - beta`` from -3 (success 0.05) to
+        the logit of 0.95, linearly (cheap, and linear in ability like the gains)."""
+        return np.clip((np.asarray(theta) - self.beta + 3.0) / (3.0 + _LOGIT_95), 0.0, 1.0)
 
     def readiness(self, theta: np.ndarray) -> np.ndarray:
         """``(B, K)``: how ready each row is to learn each concept (0..1)."""
@@ -249,18 +299,23 @@ class GraphLearnerModel(LearnerModel):
         B = theta.shape[0]
         k = as_index(B, concept)
         rows = np.arange(B)
-        p = self.proba_all(theta)
-        r = np.minimum(1.0, p / MASTERY_THRESHOLD) ** self.prereq_power
-        logr = np.log(np.maximum(r, 1e-12))
-        lr = (logr * self.required[k]).sum(axis=1)
-        if self.group_members.shape[0]:
-            gk = self.group_of[k]  # (B, n_groups)
-            if gk.any():
-                best = np.where(self.group_members[None], logr[:, None, :], -np.inf).max(axis=2)
-                lr = lr + np.where(gk, best, 0.0).sum(axis=1)
-        m = self.step_minutes if minutes is None else np.asarray(minutes, dtype=float)
-        tf = (1 - np.exp(-m / 10.0)) / (1 - np.exp(-self.step_minutes / 10.0))
-        return self.base_gain * rate * tf * np.exp(lr) * np.sqrt(1.0 - p[rows, k])
+
+        def logr(cols: np.ndarray) -> np.ndarray:  # log readiness of prerequisite columns
+            p = expit(theta[rows.reshape((-1,) + (1,) * (cols.ndim - 1)), cols] - self.beta[cols])
+            return self.prereq_power * np.log(np.minimum(1.0, p / MASTERY_THRESHOLD) + 1e-300)
+
+        # padded prerequisite lists: only the studied concept's prerequisites are touched
+        lr = np.where(self._req_mask[k], logr(self._req_idx[k]), 0.0).sum(axis=1)
+        if self._grp_idx.shape[1]:
+            member = np.where(self._grp_mask[k], logr(self._grp_idx[k]), -np.inf).max(axis=2)
+            lr += np.where(self._grp_mask[k].any(axis=2), member, 0.0).sum(axis=1)
+        if minutes is None:
+            tf = 1.0
+        else:
+            m = np.asarray(minutes, dtype=float)
+            tf = (1 - np.exp(-m / 10.0)) / (1 - np.exp(-self.step_minutes / 10.0))
+        pk = expit(theta[rows, k] - self.beta[k])
+        return self.base_gain * rate * tf * np.exp(lr) * np.sqrt(1.0 - pk)
 
     def study(self, theta, concept, prev=None, minutes=None, rate=1.0):
         theta = np.atleast_2d(theta)

@@ -71,6 +71,25 @@ class LearnerModel(ABC):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Study one concept per row; returns ``(new_theta, new_prev)`` (inputs untouched)."""
 
+    def proba_all(self, theta: np.ndarray) -> np.ndarray:
+        """P(correct) on every concept's typical item, shape ``(B, K)``."""
+        theta = np.atleast_2d(theta)
+        return np.stack([self.success_proba(theta, k) for k in range(self.n_concepts)], axis=1)
+
+    def progress(self, theta: np.ndarray) -> np.ndarray:
+        """Progress of each concept in [0, 1] (elementwise; default: mastered or not)."""
+        return self.mastered(theta).astype(float)
+
+    def restrict(self, concepts) -> LearnerModel:
+        """The model on a prerequisite-closed subset of its concepts (default: itself)."""
+        return self
+
+    def states_from_mastery(
+        self, mastery, n: int, random_state: np.random.Generator
+    ) -> tuple[np.ndarray, list[str]]:
+        """``n`` states matching per-concept mastery probabilities; not supported here."""
+        raise NotImplementedError(f"{type(self).__name__} cannot start from mastery values")
+
     def allowed(self, prev: np.ndarray) -> np.ndarray:
         """Boolean ``(B, K)``: which concepts a study step can change after ``prev``."""
         prev = np.atleast_1d(prev)

@@ -1,0 +1,112 @@
+"""``edu-recsys bench paths``: learning-path policies on the same seeded learners.
+
+Usage::
+
+    edu-recsys bench paths --env kss|math7-9 --learners N --steps S --seed K [--json PATH]
+        [--policies default,random,...] [--warmup 20] [--gate-reference previous|effective]
+
+Prints a table (E_p mean and 95% CI, raw promotion, planning ms per step, and the
+share of the oracle reached) and writes one JSON object::
+
+    {"env": ..., "learners": N, "steps": S,
+     "policies": {NAME: {"ep": mean, "ep_ci": [lo, hi], "promotion": ..., "ms_per_step": ...}}}
+
+Planning times are wall-clock on the machine at hand (run it with ``nice`` on a
+shared machine; contention inflates them).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from edu_recsys.cli._common import format_table, write_json
+from edu_recsys.exceptions import EduRecsysError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_POLICIES = (
+    "default",
+    "random",
+    "topological",
+    "greedy-weakest",
+    "oracle",
+    "lookahead1-truth",
+    "lookahead2-truth",
+)
+
+
+def _run(args) -> int:
+    from edu_recsys.paths.evaluate import evaluate_policies
+    from edu_recsys.paths.policies import make_policy, planner_settings
+
+    if args.learners < 1 or args.steps < 1:
+        raise EduRecsysError("--learners and --steps must be at least 1")
+    if args.warmup < 0:
+        raise EduRecsysError("--warmup must be >= 0")
+    names = [p.strip() for p in args.policies.split(",") if p.strip()]
+    if not names:
+        raise EduRecsysError("--policies is empty")
+    if args.env == "kss":
+        from edu_recsys.simulate.kss import KSSEnv
+
+        env = KSSEnv(args.seed, warmup_steps=args.warmup, gate_reference=args.gate_reference)
+    else:
+        from edu_recsys.graph import load_graph
+        from edu_recsys.simulate.graph_env import GraphPathEnv
+
+        env = GraphPathEnv(
+            load_graph("math-7-9"), args.seed, warmup_steps=args.warmup, name="math7-9"
+        )
+    try:
+        policies = [make_policy(n, **planner_settings(args.env, n)) for n in names]
+    except ValueError as e:
+        raise EduRecsysError(str(e)) from None
+    out = evaluate_policies(env, policies, args.learners, args.steps, progress=not args.no_progress)
+    oracle = out["policies"].get("oracle", {}).get("ep")
+    rows = []
+    for name, r in out["policies"].items():
+        rows.append(
+            {
+                "policy": name,
+                "E_p": r["ep"],
+                "95% CI": f"[{r['ep_ci'][0]:.3f}, {r['ep_ci'][1]:.3f}]",
+                "promotion": r["promotion"],
+                "ms/step": r["ms_per_step"],
+                "of oracle": (r["ep"] / oracle) if oracle else None,
+            }
+        )
+        r.pop("ep_values", None)
+    print(
+        f"bench paths: env={out['env']} learners={out['learners']} steps={out['steps']} "
+        f"seed={args.seed} warmup={args.warmup}"
+    )
+    print(format_table(rows))
+    write_json(out, args.json)
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "paths",
+        help="learning-path policies in a simulator (E_p per policy)",
+        description="Run every policy on the same seeded learners; E_p, promotion, ms/step.",
+    )
+    p.add_argument("--env", choices=["kss", "math7-9"], default="kss")
+    p.add_argument("--learners", type=int, default=1000)
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", default=None, help="write the figures as JSON (- for stdout)")
+    p.add_argument(
+        "--policies",
+        default=",".join(DEFAULT_POLICIES),
+        help="comma-separated policy names (default: %(default)s)",
+    )
+    p.add_argument("--warmup", type=int, default=20, help="warm-up steps per learner")
+    p.add_argument(
+        "--gate-reference",
+        choices=["previous", "effective"],
+        default="previous",
+        help="KSS only: what the gate compares a step with (see docs/paths.md)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run)

@@ -1,0 +1,190 @@
+"""A state estimator that only sees answers: a particle belief over learner states.
+
+The estimator keeps many possible learner states ("particles"), each drawn from the
+learner model's population prior, runs every study step on all of them with the
+model's learning rule, and weighs each particle by how well it explains the answers
+observed so far (importance weights in log space). The planner then plans on a few of
+the most plausible particles at once, so that it prefers steps that are good whatever
+the learner's true state turns out to be.
+
+When the weights collapse onto a few particles (effective sample size below a share
+of the pool), the pool is resampled and *moved*: each copy proposes a fresh prior
+value for a few concepts of its initial state, the whole history is replayed, and the
+proposal is kept with the Metropolis-Hastings probability (the prior is the proposal,
+so the acceptance ratio is the likelihood ratio). That keeps the belief diverse and
+lets it recover from early mistakes, at the cost of one replay per move.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edu_recsys.simulate.model import LearnerModel
+
+__all__ = ["Belief", "ParticleEstimator"]
+
+
+@dataclass
+class Belief:
+    """Weighted possible states of one learner.
+
+    Attributes
+    ----------
+    particles : ndarray, shape (P, K)
+    weights : ndarray, shape (P,)
+        Normalised (sum to 1).
+    prev : int
+        Last concept studied (see :class:`~edu_recsys.simulate.model.LearnerModel`).
+    """
+
+    particles: np.ndarray
+    weights: np.ndarray
+    prev: int = -1
+
+    @classmethod
+    def point(cls, theta: np.ndarray, prev: int = -1) -> Belief:
+        """A belief certain of one state (used for the oracle and for tracer mastery)."""
+        theta = np.asarray(theta, dtype=float)
+        return cls(theta[None, :].copy(), np.ones(1), int(prev))
+
+    def mastery(self, model: LearnerModel) -> np.ndarray:
+        """Probability (over the belief) that each concept is mastered, shape ``(K,)``."""
+        return self.weights @ model.mastered(self.particles).astype(float)
+
+
+class ParticleEstimator:
+    """Estimate a learner's state from the concepts studied and the answers given.
+
+    Parameters
+    ----------
+    model : LearnerModel
+        The learning dynamics, population prior and answer model.
+    n_particles : int, default 1000
+        Size of the particle pool.
+    resample_below : float, default 0.1
+        Resample-move when the effective sample size falls below this share of the pool.
+    move_concepts : int, default 2
+        How many concepts of a particle's initial state a move proposes afresh.
+    random_state : int or Generator, optional
+    prior : callable, optional
+        ``prior(n, rng) -> (n, K) states`` replacing the model's population prior (e.g.
+        states around a tracer's mastery values). Moves redraw from it too.
+
+    Examples
+    --------
+    >>> from edu_recsys.simulate.kss import KSSModel
+    >>> m = KSSModel(np.zeros(10))
+    >>> est = ParticleEstimator(m, n_particles=200, random_state=0)
+    >>> est.start([(0, 1), (1, 0)])
+    >>> b = est.belief(8)
+    >>> b.particles.shape[1], round(float(b.weights.sum()), 6), b.prev
+    (10, 1.0, 1)
+    """
+
+    def __init__(
+        self,
+        model: LearnerModel,
+        n_particles: int = 1000,
+        resample_below: float = 0.1,
+        move_concepts: int = 2,
+        random_state: int | np.random.Generator | None = None,
+        prior=None,
+    ) -> None:
+        self.model = model
+        self.prior = prior if prior is not None else model.prior_states
+        self.n_particles = int(n_particles)
+        self.resample_below = float(resample_below)
+        self.move_concepts = int(move_concepts)
+        self.rng = np.random.default_rng(random_state)
+
+    # ------------------------------------------------------------------ running
+    def start(self, history=()) -> None:
+        """Reset to the prior, then take in ``history`` (``(concept index, correct)`` pairs)."""
+        self.init = self.prior(self.n_particles, self.rng)
+        self.theta = self.init.copy()
+        self.loglik = np.zeros(self.n_particles)  # of the whole history, per particle
+        self.logw = np.zeros(self.n_particles)  # importance weights since the last resampling
+        self.prev = -1
+        self.history: list[tuple[int, int]] = []
+        for c, y in history:
+            self.update(int(c), int(y))
+
+    def update(self, concept: int, correct: int) -> None:
+        """Take in one study step on ``concept`` followed by an answer on it."""
+        m = self.model
+        P = self.theta.shape[0]
+        self.theta, prev = m.study(self.theta, concept, np.full(P, self.prev))
+        self.prev = int(prev[0])
+        step = m.answer_loglik(self.theta, concept, correct)
+        self.loglik += step
+        self.logw += step
+        self.history.append((int(concept), int(correct)))
+        if self.ess() < self.resample_below * P:
+            self._resample_move()
+
+    def ess(self) -> float:
+        """Effective sample size of the weights."""
+        w = self._weights()
+        return float(1.0 / np.sum(w**2))
+
+    def _weights(self) -> np.ndarray:
+        w = np.exp(self.logw - self.logw.max())
+        return w / w.sum()
+
+    def _replay(self, init: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        m = self.model
+        theta = init.copy()
+        loglik = np.zeros(init.shape[0])
+        prev = np.full(init.shape[0], -1)
+        for c, y in self.history:
+            theta, prev = m.study(theta, c, prev)
+            loglik += m.answer_loglik(theta, c, y)
+        return theta, loglik
+
+    def _resample_move(self) -> None:
+        P, K = self.init.shape
+        # systematic resampling: equal weights afterwards
+        pos = (self.rng.random() + np.arange(P)) / P
+        idx = np.minimum(np.searchsorted(np.cumsum(self._weights()), pos), P - 1)
+        init, theta, loglik = self.init[idx], self.theta[idx], self.loglik[idx]
+        # Metropolis-Hastings move; the proposal redraws a few concepts from the prior,
+        # so the acceptance ratio is the likelihood ratio of the replayed history.
+        fresh = self.prior(P, self.rng)
+        pick = np.argsort(self.rng.random((P, K)), axis=1)[:, : self.move_concepts]
+        rows = np.arange(P)[:, None]
+        prop = init.copy()
+        prop[rows, pick] = fresh[rows, pick]
+        prop_theta, prop_ll = self._replay(prop)
+        accept = np.log(self.rng.random(P)) < prop_ll - loglik
+        self.init = np.where(accept[:, None], prop, init)
+        self.theta = np.where(accept[:, None], prop_theta, theta)
+        self.loglik = np.where(accept, prop_ll, loglik)
+        self.logw = np.zeros(P)
+
+    # ------------------------------------------------------------------ output
+    def summary(self, values: np.ndarray) -> np.ndarray:
+        """Weighted median over the pool of per-particle ``values`` (P, K), shape (K,)."""
+        w = self._weights()
+        order = np.argsort(values, axis=0, kind="stable")
+        cw = np.cumsum(w[order], axis=0)
+        pick = np.argmax(cw >= 0.5 - 1e-12, axis=0)
+        cols = np.arange(values.shape[1])
+        return values[order[pick, cols], cols]
+
+    def belief(self, n: int = 16) -> Belief:
+        """The ``n`` most plausible distinct particles with renormalised weights."""
+        w = self._weights()
+        P = len(w)
+        top = min(P, 8 * n)
+        order = np.argpartition(-w, top - 1)[:top] if top < P else np.arange(P)
+        order = order[np.argsort(-w[order], kind="stable")]
+        # identical particles (common after resampling) count once, with their weight summed
+        key = np.round(self.theta[order], 6) @ (np.arange(self.theta.shape[1]) + np.pi)
+        uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        summed = np.bincount(inv, weights=w[order])
+        rank = np.argsort(first)[:n]
+        keep = order[first[rank]]
+        ww = summed[rank]
+        return Belief(self.theta[keep].copy(), ww / ww.sum(), self.prev)

@@ -1,0 +1,187 @@
+"""Learning-path episodes on any subject graph (``bench paths --env math7-9``).
+
+The same protocol as KSS (:mod:`edu_recsys.simulate.episodes`) with the graph learner
+model (:mod:`edu_recsys.simulate.learners`) on a real curriculum graph:
+
+* **Learners**: abilities from the model's prior for the class grade (earlier grades
+  mostly mastered), plus a hidden learning rate per learner (log-normal, median 1)
+  that planners do not know.
+* **Targets**: 1 to 3 concepts of the class grade or later, not yet mastered, chosen so
+  that reaching all of them needs at most ``max_needed`` unmastered concepts (a goal
+  for a few weeks of practice, not for a school year).
+* **A step**: the learner studies the chosen concept (a standard study step of the
+  model, times the learner's own rate), then answers one item of it drawn from the
+  item bank (3PL with the item's own difficulty, discrimination and guessing, so
+  answers are noisy). Policies see the concept and the answer.
+* **Warm-up**: 20 steps of a noisy tutor inside the targets' prerequisite closure (retry
+  after a wrong answer with probability 0.5; otherwise with probability 0.8 the first
+  concept in learning order whose success probability is below 0.6; otherwise a random
+  concept of the closure).
+* **Exam**: targets whose true success probability on a typical item reaches
+  :data:`edu_recsys.constants.MASTERY_THRESHOLD`.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+
+from edu_recsys.graph import concepts_needed, prerequisite_closure
+from edu_recsys.simulate.episodes import Episode, PathEnvironment
+from edu_recsys.simulate.items import make_item_bank
+from edu_recsys.simulate.learners import GraphLearnerModel
+
+__all__ = ["GraphPathEnv"]
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -50, 50)))
+
+
+class GraphPathEnv(PathEnvironment):
+    """Seeded learning-path episodes on a knowledge graph.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+    random_state : int, default 0
+    grade : int, optional
+        The learners' grade (default: the median grade of the graph).
+    warmup_steps : int, default 20
+    n_targets : (int, int), default (1, 3)
+    max_needed : int, default 8
+        Largest number of unmastered concepts needed to reach the targets.
+    rate_sd : float, default 0.3
+        Spread of the hidden learning rates (log scale).
+    name : str, default "graph"
+
+    Examples
+    --------
+    >>> from edu_recsys.graph import load_graph
+    >>> env = GraphPathEnv(load_graph("math-7-9"), random_state=0)
+    >>> ep = env.episodes(2)[0].fresh()
+    >>> start = env.exam(ep)
+    >>> env.step(ep, int(ep.targets[0])) in (0, 1)
+    True
+    """
+
+    def __init__(
+        self,
+        G: nx.DiGraph,
+        random_state: int = 0,
+        *,
+        grade: int | None = None,
+        warmup_steps: int = 20,
+        n_targets: tuple[int, int] = (1, 3),
+        max_needed: int = 8,
+        rate_sd: float = 0.3,
+        name: str = "graph",
+    ) -> None:
+        if grade is None:
+            grades = sorted(d.get("grade") for _, d in G.nodes(data=True) if d.get("grade"))
+            grade = int(grades[len(grades) // 2]) if grades else None
+        self.name = name
+        self.graph = G
+        self.grade = grade
+        self.model = GraphLearnerModel(G, grade=grade)
+        self.warmup_steps = int(warmup_steps)
+        self.n_targets = (int(n_targets[0]), int(n_targets[1]))
+        self.max_needed = int(max_needed)
+        self.rate_sd = float(rate_sd)
+        bank_seq, self._learner_seq = np.random.SeedSequence(random_state).spawn(2)
+        self.items = make_item_bank(
+            G, 6, concepts=self.model.concepts, random_state=np.random.default_rng(bank_seq)
+        )
+        # items of each concept (primary concept), as arrays for fast sampling
+        pos = {c: i for i, c in enumerate(self.model.concepts)}
+        prim = np.array([pos[cs[0]] for cs in self.items["concept_ids"]])
+        self._items_of = [np.flatnonzero(prim == k) for k in range(self.model.n_concepts)]
+        self._item_delta = self.items["irt_b"].to_numpy() - self.model.beta[prim]
+        self._item_a = self.items["discrimination"].to_numpy()
+        self._item_c = self.items["guessing"].to_numpy()
+        self._item_concepts = [
+            np.array([pos[c] for c in cs], dtype=np.intp) for cs in self.items["concept_ids"]
+        ]
+        self._rates: dict[str, float] = {}
+        later = [c for c in self.model.concepts if (G.nodes[c].get("grade") or 0) >= (grade or 0)]
+        self._target_pool = np.array([pos[c] for c in later], dtype=np.intp)
+
+    # ------------------------------------------------------------------ dynamics
+    def _answer(self, theta: np.ndarray, k: int, rng: np.random.Generator) -> int:
+        j = self._items_of[k][rng.integers(len(self._items_of[k]))]
+        cs = self._item_concepts[j]
+        margin = float(np.mean(theta[cs] - self.model.beta[cs]))
+        c = self._item_c[j]
+        p = c + (1 - c) * _sigmoid(self._item_a[j] * (margin - self._item_delta[j]))
+        return int(rng.random() < p)
+
+    def _study(self, theta: np.ndarray, k: int, rate: float) -> np.ndarray:
+        new, _ = self.model.study(theta[None, :], k, rate=rate)
+        return new[0]
+
+    def step(self, ep: Episode, concept: int) -> int:
+        if ep.rng is None:
+            ep.rng = np.random.default_rng(ep.seed)
+        ep.theta = self._study(ep.theta, int(concept), self._rates[ep.learner_id])
+        ep.prev = int(concept)
+        return self._answer(ep.theta, int(concept), ep.rng)
+
+    # ------------------------------------------------------------------ learners
+    def _pick_targets(self, theta: np.ndarray, rng: np.random.Generator):
+        m = self.model
+        mastered = set(np.asarray(m.concepts)[m.mastered(theta[None, :])[0]])
+        lo, hi = self.n_targets
+        want = int(rng.integers(lo, hi + 1))
+        pool = [k for k in self._target_pool if m.concepts[k] not in mastered]
+        rng.shuffle(pool)
+        chosen: list[int] = []
+        for k in pool:
+            trial = [m.concepts[c] for c in [*chosen, k]]
+            if len(concepts_needed(self.graph, trial, mastered)) <= self.max_needed:
+                chosen.append(int(k))
+                if len(chosen) == want:
+                    break
+        return np.sort(np.array(chosen, dtype=np.intp))
+
+    def _warm_up(self, ep: Episode, relevant: np.ndarray, rng: np.random.Generator):
+        m = self.model
+        rate = self._rates[ep.learner_id]
+        order = relevant  # model concepts are in learning order already
+        last = None
+        for _ in range(self.warmup_steps):
+            if last is not None and last[1] == 0 and rng.random() < 0.5:
+                k = last[0]
+            elif rng.random() < 0.8:
+                p = m.proba_all(ep.theta[None, :])[0, order]
+                weak = np.flatnonzero(p < 0.6)
+                k = int(order[weak[0]]) if len(weak) else int(rng.choice(order))
+            else:
+                k = int(rng.choice(order))
+            ep.theta = self._study(ep.theta, k, rate)
+            y = self._answer(ep.theta, k, rng)
+            ep.history.append((k, y))
+            last = (k, y)
+        ep.prev = last[0] if last else -1
+
+    def episodes(self, n: int) -> list[Episode]:
+        rng = np.random.default_rng(self._learner_seq)
+        m = self.model
+        out: list[Episode] = []
+        drawn = 0
+        while len(out) < n:
+            theta = m.prior_states(1, rng)[0]
+            rate = float(np.exp(rng.normal(0.0, self.rate_sd)))
+            lid = f"{self.name}-{drawn:05d}"
+            drawn += 1
+            targets = self._pick_targets(theta, rng)
+            if len(targets) == 0:
+                continue
+            self._rates[lid] = rate
+            ep = Episode(lid, targets, [], theta.copy(), -1, int(rng.integers(2**31)))
+            names = [m.concepts[t] for t in targets]
+            rel = prerequisite_closure(self.graph, names, include_targets=True)
+            relevant = np.array([i for i, c in enumerate(m.concepts) if c in rel], dtype=np.intp)
+            self._warm_up(ep, relevant, rng)
+            if self.exam(ep) < len(targets):
+                out.append(ep)
+        return out
