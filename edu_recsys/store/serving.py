@@ -11,8 +11,8 @@
   read (by ``seq``); an erasure (the store's *generation* changes) or a new model
   rebuilds it from the stored answers;
 - small caches of class-level results keyed by the store's version (newest answer,
-  generation, model, catalogue, graphs, rosters), so that repeated requests are cheap
-  and never stale.
+  generation, active model, and a counter bumped by every change of the catalogue,
+  graphs, classes and rosters), so that repeated requests are cheap and never stale.
 
 Everything domain-specific is delegated to the library: ``edu_recsys.mastery``
 (``make_model``, tracers), ``edu_recsys.recommend``, ``edu_recsys.paths`` and
@@ -341,7 +341,13 @@ class Serving:
                 raise InvalidDataError(
                     "no answers stored yet: ingest answers before fitting", column="interactions"
                 )
-            tracer = make_model(name).fit(_model_input(history))
+            try:
+                estimator = make_model(name)
+            except (KeyError, ValueError) as e:
+                raise InvalidDataError(
+                    f"unknown mastery model preset {name!r} ({e})", column="model"
+                ) from None
+            tracer = estimator.fit(_model_input(history))
             model_id = self.store.save_model(
                 tracer,
                 name=name,

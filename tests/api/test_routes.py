@@ -450,3 +450,32 @@ def test_learning_path(fitted):
     assert r.status_code == 409
     r = fitted.get(f"{V1}/students/s3/path", params={"target": "c", "graph_id": "tiny"})
     assert r.status_code == 200
+
+
+WRITE_ROUTES = [
+    ("PUT", "/graphs/g1"),
+    ("POST", "/graphs/validate"),
+    ("PUT", "/resources"),
+    ("POST", "/interactions"),
+    ("POST", "/interactions/xapi"),
+    ("PUT", "/classes/c9"),
+    ("POST", "/refit"),
+    ("POST", "/exports/research"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), WRITE_ROUTES)
+@pytest.mark.parametrize("body", [[1, 2], {"unexpected": True}, "text"])
+def test_every_write_route_rejects_malformed_bodies(admin, world, method, path, body):
+    before = len(world.store.interactions()), world.store.list_resources()[1]
+    r = admin.request(method, f"{V1}{path}", json=body)
+    assert r.status_code == 422, r.text
+    err = r.json()
+    assert err["error"] in ("validation_error", "invalid_data") and err["message"]
+    assert err["details"] or err["field"]
+    assert (len(world.store.interactions()), world.store.list_resources()[1]) == before
+
+
+def test_delete_rejects_bad_parameters(admin):
+    r = admin.delete(f"{V1}/students/s1", params={"refit": "maybe"})
+    assert r.status_code == 422 and r.json()["field"] == "refit"
