@@ -57,7 +57,14 @@ from edu_recsys.exceptions import InvalidDataError
 from edu_recsys.mastery.answers import Answers, build_answers, check_interactions
 from edu_recsys.mastery.history import Stats, WindowIndex, scan
 
-__all__ = ["HistoryFeatures", "BLOCKS", "DAS3H_WINDOWS", "QueryBatch", "ScopeEvents"]
+__all__ = [
+    "HistoryFeatures",
+    "BLOCKS",
+    "DAS3H_WINDOWS",
+    "QueryBatch",
+    "ScopeEvents",
+    "SplitDesign",
+]
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +144,28 @@ class QueryBatch:
     @property
     def n(self) -> int:
         return len(self.item_idx)
+
+
+@dataclass
+class SplitDesign:
+    """A design matrix kept as its sparse columns followed by its dense columns.
+
+    :class:`~edu_recsys.mastery.linear.SparseDenseLogisticRegression` fits on it
+    directly, which avoids storing the dense columns in sparse form.
+    """
+
+    sparse: sp.spmatrix
+    dense: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.sparse.shape[0], self.sparse.shape[1] + self.dense.shape[1])
+
+    def tocsr(self) -> sp.csr_matrix:
+        n, d = self.dense.shape
+        if not d:
+            return sp.csr_matrix(self.sparse)
+        return sp.hstack([self.sparse, sp.csr_matrix(self.dense)], format="csr")
 
 
 @dataclass
@@ -269,7 +298,9 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         Xa, ans = self.transform_answers(X)
         return Xa[ans.row_answer]
 
-    def _fit_answers(self, X: pd.DataFrame, y=None) -> tuple[sp.csr_matrix, Answers]:
+    def _fit_answers(
+        self, X: pd.DataFrame, y=None, split: bool = False
+    ) -> tuple[sp.csr_matrix | SplitDesign, Answers]:
         self._check_params()
         check_interactions(X, need_correct=y is None)
         ans = build_answers(X, merge_expanded=self.merge_expanded)
@@ -310,7 +341,11 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         self.item_w_ = i_w
         # cross-fitted item prior for the training answers
         item_p = self._crossfit_item_p(ans)
-        Xa = self._answers_matrix(ans, item_p=item_p, fitting=True)
+        batch = self.history_batch(ans, item_p=item_p)
+        if split:
+            Xa = SplitDesign(*self.encode_split(batch, fitting=True))
+        else:
+            Xa = self.encode(batch, fitting=True)
         self.n_features_out_ = Xa.shape[1]
         return Xa, ans
 

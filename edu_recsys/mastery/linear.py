@@ -27,6 +27,26 @@ __all__ = ["SparseDenseLogisticRegression"]
 log = logging.getLogger(__name__)
 
 
+def _as_parts(X, threshold: float):
+    """(sparse CSR or None, dense array or None, column index of each part)."""
+    if hasattr(X, "sparse") and hasattr(X, "dense"):  # SplitDesign
+        S = sp.csr_matrix(X.sparse)
+        D = np.asarray(X.dense, dtype=float)
+        ns = S.shape[1]
+        return (
+            S if ns else None,
+            D if D.shape[1] else None,
+            np.arange(ns),
+            np.arange(ns, ns + D.shape[1]),
+        )
+    Xs = sp.csr_matrix(X) if not sp.issparse(X) else X.tocsr()
+    n, p = Xs.shape
+    nnz_col = np.bincount(Xs.indices, minlength=p)
+    dense_cols = np.flatnonzero(nnz_col >= threshold * max(n, 1))
+    S, D, sparse_cols = _split(Xs, dense_cols)
+    return S, D, sparse_cols, dense_cols
+
+
 def _split(X, dense_cols: np.ndarray):
     X = sp.csr_matrix(X) if not sp.issparse(X) else X.tocsr()
     n_cols = X.shape[1]
@@ -82,12 +102,9 @@ class SparseDenseLogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"need exactly two classes, got {classes.tolist()}")
         self.classes_ = classes
         yy = (y == classes[1]).astype(float)
-        Xs = sp.csr_matrix(X) if not sp.issparse(X) else X.tocsr()
-        n, p = Xs.shape
+        n, p = X.shape
         self.n_features_in_ = p
-        nnz_col = np.bincount(Xs.indices, minlength=p)
-        dense_cols = np.flatnonzero(nnz_col >= self.dense_threshold * max(n, 1))
-        S, D, sparse_cols = _split(Xs, dense_cols)
+        S, D, sparse_cols, dense_cols = _as_parts(X, self.dense_threshold)
         sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         C = float(self.C)
         ps = len(sparse_cols)
@@ -160,8 +177,13 @@ class SparseDenseLogisticRegression(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X) -> np.ndarray:
         check_is_fitted(self, "coef_")
+        w = self.coef_[0]
+        if hasattr(X, "sparse") and hasattr(X, "dense"):  # SplitDesign
+            ns = X.sparse.shape[1]
+            z = X.sparse @ w[:ns] + X.dense @ w[ns:]
+            return np.asarray(z).ravel() + self.intercept_[0]
         Xs = X if sp.issparse(X) else np.asarray(X, dtype=float)
-        return np.asarray(Xs @ self.coef_[0]).ravel() + self.intercept_[0]
+        return np.asarray(Xs @ w).ravel() + self.intercept_[0]
 
     def predict_proba(self, X) -> np.ndarray:
         p = expit(self.decision_function(X))

@@ -221,7 +221,13 @@ class FeatureTracer(BaseTracer):
     def fit(self, X: pd.DataFrame, y=None):
         """Fit features and classifier on ``X`` (one training example per answer)."""
         feats = clone(self.features) if self.features is not None else HistoryFeatures()
-        Xa, ans = feats._fit_answers(X, y)
+        clf = (
+            clone(self.classifier)
+            if self.classifier is not None
+            else (SparseDenseLogisticRegression())
+        )
+        # our own solver takes the sparse and dense parts as they are (less memory)
+        Xa, ans = feats._fit_answers(X, y, split=isinstance(clf, SparseDenseLogisticRegression))
         if len(np.unique(ans.y)) < 2:
             raise InvalidDataError(
                 "the training answers are all correct or all wrong", column="correct"
