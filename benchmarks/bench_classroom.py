@@ -41,6 +41,7 @@ from edu_recsys.classroom import (
     personal_homework,
     predict_success,
     teaching_groups,
+    useful_items,
 )
 from edu_recsys.cli._common import format_table, write_json
 from edu_recsys.graph import learning_order, load_graph
@@ -74,9 +75,10 @@ def speed(repeat: int, seed: int) -> dict:
         t0 = time.perf_counter()
         long = tracer.mastery(hist, students=students, concepts=list(G150))
         t1 = time.perf_counter()
-        p = predict_success(tracer, hist, students, bank)
-        t2 = time.perf_counter()
         M = mastery_matrix(long, students, G150)
+        useful = useful_items(bank, M, G150, grade=8, current_unit=unit)
+        p = predict_success(tracer, hist, students, useful)
+        t2 = time.perf_counter()
         class_report(M, G150, current_unit=unit)
         t3 = time.perf_counter()
         teaching_groups(M, G150, random_state=seed)
@@ -134,7 +136,8 @@ def homework_experiment(classes: int, evenings: int, budget: float, seed: int) -
                 hist = hists[arm]
                 long = tracer.mastery(hist, students=students, concepts=list(G))
                 M = mastery_matrix(long, students, G)
-                p = predict_success(tracer, hist, students, bank)
+                useful = useful_items(bank, M, G, grade=8, current_unit=unit)
+                p = predict_success(tracer, hist, students, useful)
                 kw = dict(grade=8, p_success=p, current_unit=unit, budget_minutes=budget,
                           random_state=seed + e)  # fmt: skip
                 hw = (

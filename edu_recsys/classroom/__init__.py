@@ -25,6 +25,7 @@ from edu_recsys.classroom.homework import (
     item_bank,
     personal_homework,
     predict_success,
+    useful_items,
 )
 from edu_recsys.classroom.i18n import LANGS, text
 from edu_recsys.classroom.items import ItemAnalysis, item_analysis
@@ -69,4 +70,5 @@ __all__ = [
     "teaching_groups",
     "text",
     "unit_relevance",
+    "useful_items",
 ]

@@ -34,6 +34,7 @@ from edu_recsys.classroom.homework import (
     item_bank,
     personal_homework,
     predict_success,
+    useful_items,
 )
 from edu_recsys.classroom.i18n import check_lang
 from edu_recsys.classroom.items import ItemAnalysis, item_analysis
@@ -252,7 +253,8 @@ def analyse_class(
             )
             p = None
             if tracer is not None and hasattr(tracer, "predict_next") and len(bank) and students:
-                p = predict_success(tracer, hist, students, bank)
+                useful = useful_items(bank, M, G, grade=int(g), current_unit=current_unit)
+                p = predict_success(tracer, hist, students, useful) if len(useful) else None
             timings["predict_s"] = time.perf_counter() - t
             t = time.perf_counter()
             homework = personal_homework(

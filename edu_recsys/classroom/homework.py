@@ -74,6 +74,7 @@ __all__ = [
     "personal_homework",
     "class_homework",
     "item_bank",
+    "useful_items",
     "predict_success",
     "days_since_practice",
 ]
@@ -322,6 +323,49 @@ def item_bank(
     bank["minutes"] = minutes.where(~bad, DEFAULT_ITEM_MINUTES).round(2)
     bank["minutes_flag"] = np.where(bad, "default_minutes", "")
     return bank.drop_duplicates("item_id").reset_index(drop=True)
+
+
+def useful_items(
+    items: pd.DataFrame,
+    mastery: pd.DataFrame | MasteryMatrix,
+    G: nx.DiGraph,
+    *,
+    grade: int | None = None,
+    current_unit: str | Iterable[str] | None = None,
+    taught: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """The items :func:`personal_homework` could choose, to predict success for fewer pairs.
+
+    An item can be chosen only if one of its concepts was taught in the class (has an
+    answer) or is in the current unit, and all of them were taught, are in the current
+    unit or belong to an earlier grade. Predicting success only for these items gives
+    the same homework at a fraction of the cost.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph([("a", "b")]); nx.set_node_attributes(G, 8, "grade")
+    >>> long = pd.DataFrame({"student_id": ["s"], "concept_id": ["a"], "mastery": [0.5],
+    ...                      "evidence": [2]})
+    >>> bank = pd.DataFrame({"item_id": ["qa", "qb", "qab"],
+    ...                      "concept_ids": [("a",), ("b",), ("a", "b")], "minutes": 3.0})
+    >>> useful_items(bank, long, G, grade=8)["item_id"].tolist()
+    ['qa']
+    """
+    M = mastery if isinstance(mastery, MasteryMatrix) else mastery_matrix(mastery, None, G)
+    bank = item_bank(items)
+    concepts = [c for c in M.concepts if c in G]
+    has = M.has_answers.to_numpy()
+    ev = M.evidence[concepts].to_numpy()[has].sum(axis=0) if has.any() else np.zeros(len(concepts))
+    taught_set = set(taught or ())
+    core = (ev > 0) | np.array([c in taught_set for c in concepts], dtype=bool)
+    if current_unit is not None:
+        units = {current_unit} if isinstance(current_unit, str) else set(current_unit)
+        core |= np.array([G.nodes[c].get("unit") in units for c in concepts], dtype=bool)
+    g = grade if grade is not None else 0
+    earlier = np.array([(G.nodes[c].get("grade") or g) < g for c in concepts], dtype=bool)
+    b = _Bank(bank, concepts)
+    keep = b.usable & (b.inc & core[None, :]).any(axis=1) & b.only(core | earlier)
+    return bank[keep].reset_index(drop=True)
 
 
 def predict_success(
@@ -738,7 +782,8 @@ def _select_for_student(
     pri[ready] = np.maximum(pri[ready], READY_WEIGHT * relevance[ready])
     kind_of = np.where(weak, "weak", np.where(ready, "ready", ""))
 
-    seen_mask = np.isin(bank.ids, list(seen)) if seen else np.zeros(len(bank.ids), dtype=bool)
+    seen_mask = np.zeros(len(bank.ids), dtype=bool)
+    seen_mask[[bank.row[i] for i in seen if i in bank.row]] = True
     item_pri, item_c = bank.best_concept(pri)
     fit = _band_fit(p_item, policy.band)
     # only items whose every concept was taught, is in the current unit or an earlier grade

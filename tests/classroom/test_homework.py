@@ -15,6 +15,7 @@ from edu_recsys.classroom import (
     class_homework,
     days_since_practice,
     personal_homework,
+    useful_items,
 )
 from edu_recsys.constants import PRODUCTIVE_BAND
 from edu_recsys.exceptions import InvalidDataError
@@ -180,3 +181,28 @@ def test_same_seed_same_homework():
     b = personal_homework(CLASS, GRAPH, bank, grade=8, random_state=1)
     pd.testing.assert_frame_equal(a.items, b.items)
     assert np.all(a.summary["budget_used"] <= 1.0)
+
+
+def test_useful_items_give_the_same_homework(G, hand_class):
+    long, roster = hand_class
+    G.add_node("e", grade=9, unit="u3")  # a later concept: never useful
+    G.add_edge("c", "e")
+    for n in "abcd":
+        G.nodes[n]["grade"] = 8
+    bank = pd.DataFrame(
+        [(f"q{c}{k}", (c,), 2.0 + k) for c in "abcde" for k in range(4)]
+        + [("mix", ("a", "e"), 2.0)],
+        columns=["item_id", "concept_ids", "minutes"],
+    )
+    rng = np.random.default_rng(0)
+    p_all = pd.DataFrame(
+        [(s, i, float(rng.uniform(0.4, 0.95))) for s in roster for i in bank["item_id"]],
+        columns=["student_id", "item_id", "p_success"],
+    )
+    useful = useful_items(bank, long, G, grade=8, current_unit="u2")
+    assert "mix" not in set(useful["item_id"]) and not useful["item_id"].str.startswith("qe").any()
+    p_useful = p_all[p_all["item_id"].isin(set(useful["item_id"]))]
+    kw = dict(grade=8, roster=roster, current_unit="u2", budget_minutes=20)
+    a = personal_homework(long, G, bank, p_success=p_all, **kw)
+    b = personal_homework(long, G, bank, p_success=p_useful, **kw)
+    pd.testing.assert_frame_equal(a.items, b.items)
