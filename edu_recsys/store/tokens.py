@@ -26,10 +26,17 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import JSON, BigInteger, select, text, update
 
 from edu_recsys.exceptions import InvalidDataError, UnknownIdError
-from edu_recsys.store.models import ApiToken, SchoolClass, Student, Teacher, utcnow
+from edu_recsys.store.models import (
+    ApiToken,
+    SchoolClass,
+    Student,
+    Teacher,
+    UTCDateTime,
+    utcnow,
+)
 
 __all__ = [
     "ROLES",
@@ -76,6 +83,19 @@ class TokenInfo:
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "revoked": self.revoked,
         }
+
+
+_LOOKUP_SQL = text(
+    "SELECT token_id, prefix, role, teacher_id, student_id, class_ids, label, created_at,"
+    " expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = :h"
+).columns(
+    token_id=BigInteger,
+    class_ids=JSON,
+    created_at=UTCDateTime,
+    expires_at=UTCDateTime,
+    revoked_at=UTCDateTime,
+    last_used_at=UTCDateTime,
+)
 
 
 def hash_token(token: str) -> str:
@@ -166,9 +186,9 @@ def verify_token(store, token: str | None) -> TokenInfo | None:
         return None
     digest = hash_token(token)
     now = utcnow()
-    # a plain Core read: this runs on every request
+    # plain SQL text (typed): this runs on every request
     with store.engine.connect() as conn:
-        row = conn.execute(select(ApiToken.__table__).where(ApiToken.token_hash == digest)).first()
+        row = conn.execute(_LOOKUP_SQL, {"h": digest}).first()
     if row is None:
         return None
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
