@@ -96,7 +96,10 @@ def login_form(request: Request) -> HTMLResponse:
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request):
-    form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
+    try:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
+    except ValueError:
+        raise ApiError(400, "bad_request", "malformed login form") from None
     token = (form.get("token") or [""])[0].strip()
     lang = _lang(request, (form.get("lang") or [None])[0])
     nxt = _safe_next((form.get("next") or [None])[0])

@@ -223,3 +223,11 @@ def test_logs_hold_no_names_and_no_tokens(world, caplog):
     assert caplog.records  # the service does log
     for secret in ("王小明", "赵小红", "张三", *world.tokens.values()):
         assert secret not in text
+
+
+def test_login_form_abuse_is_a_clean_400(world):
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    r = world.client.post(
+        "/api/v1/login", content="&".join(f"f{i}=x" for i in range(50)), headers=form
+    )
+    assert r.status_code == 400 and r.json()["error"] == "bad_request"
