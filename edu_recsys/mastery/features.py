@@ -331,6 +331,7 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         c_w = np.bincount(ans.pair_concept, weights=y_ans[ans.pair_answer], minlength=nC)
         self.concept_rate_ = (c_w + 5 * self.mean_) / (c_n + 5)
         self.concept_n_ = c_n
+        self.concept_w_ = c_w
         nI_all = len(ans.item_ids)
         i_n = np.bincount(ans.item, minlength=nI_all).astype(float)
         i_w = np.bincount(ans.item, weights=y_ans, minlength=nI_all)
@@ -350,38 +351,44 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         return Xa, ans
 
     def _crossfit_item_p(self, ans: Answers) -> np.ndarray:
+        """Item priors of the training answers, each from the other students' folds."""
         if not self._needs("item_prior", "ability"):
             return np.full(ans.n_answers, self.mean_)
-        rng = np.random.default_rng(
-            self.random_state if not hasattr(self.random_state, "integers") else None
-        )
         if isinstance(self.random_state, np.random.RandomState):
             rng = np.random.default_rng(self.random_state.randint(2**31))
+        else:
+            rng = np.random.default_rng(self.random_state)
         n_st = len(ans.student_ids)
         k = max(2, min(int(self.cv), n_st)) if n_st > 1 else 1
-        fold_of_student = rng.permutation(n_st) % k
-        fold = fold_of_student[ans.student]
+        fold = (rng.permutation(n_st) % k)[ans.student]
         nI = len(ans.item_ids)
+        nC = len(self.concepts_)
         y = ans.y
+        py = y[ans.pair_answer]
+        pfold = fold[ans.pair_answer]
         out = np.empty(ans.n_answers)
-        cp = self._concept_prior(ans.pair_answer, ans.pair_concept, ans.n_answers)
+        a = self.item_prior_strength
         for f in range(k):
             m = fold == f
-            n_f = np.bincount(ans.item[m], minlength=nI).astype(float)
-            w_f = np.bincount(ans.item[m], weights=y[m], minlength=nI)
-            n_o = self.item_n_ - n_f
-            w_o = self.item_w_ - w_f
+            pm = pfold == f
+            # concept rates and global mean without fold f
+            c_n = self.concept_n_ - np.bincount(ans.pair_concept[pm], minlength=nC)
+            c_w = self.concept_w_ - np.bincount(ans.pair_concept[pm], weights=py[pm], minlength=nC)
+            mean_o = (y.sum() - y[m].sum()) / max(len(y) - m.sum(), 1) if k > 1 else self.mean_
+            rate = (c_w + 5 * mean_o) / (c_n + 5)
+            cp = self._concept_prior(ans.pair_answer, ans.pair_concept, ans.n_answers, rate)
+            n_o = self.item_n_ - np.bincount(ans.item[m], minlength=nI)
+            w_o = self.item_w_ - np.bincount(ans.item[m], weights=y[m], minlength=nI)
             it = ans.item[m]
-            a = self.item_prior_strength
             out[m] = (w_o[it] + a * cp[m]) / (n_o[it] + a)
         return out
 
-    def _concept_prior(self, pair_row, pair_concept_idx, n_rows) -> np.ndarray:
-        rate = np.where(
-            pair_concept_idx >= 0, self.concept_rate_[np.maximum(pair_concept_idx, 0)], self.mean_
-        )
+    def _concept_prior(self, pair_row, pair_concept_idx, n_rows, rate=None) -> np.ndarray:
+        """Mean success rate of each row's concepts (training mean without concepts)."""
+        rate = self.concept_rate_ if rate is None else rate
+        r = np.where(pair_concept_idx >= 0, rate[np.maximum(pair_concept_idx, 0)], self.mean_)
         cnt = np.bincount(pair_row, minlength=n_rows)
-        s = np.bincount(pair_row, weights=rate, minlength=n_rows)
+        s = np.bincount(pair_row, weights=r, minlength=n_rows)
         return np.where(cnt > 0, s / np.maximum(cnt, 1), self.mean_)
 
     def item_prior(self, item_ids: np.ndarray, pair_row, pair_concept_idx) -> np.ndarray:

@@ -184,13 +184,18 @@ def build_state(features: HistoryFeatures, history: pd.DataFrame) -> HistoryStat
     return state
 
 
+def _gather(values: np.ndarray, idx: np.ndarray, fill) -> np.ndarray:
+    """values[idx] where idx >= 0, else ``fill`` (also for an empty ``values``)."""
+    if not len(values):
+        return np.full(len(idx), fill, dtype=np.result_type(values.dtype, type(fill)))
+    return np.where(idx >= 0, values[np.maximum(idx, 0)], fill)
+
+
 def _window_query(index: WindowIndex | None, keys, now, features: HistoryFeatures, n_ok):
     out = np.zeros((len(keys), features.n_windows_, 2))
+    if index is None:
+        return out
     for j, w in enumerate(features.windows_):
-        if not np.isfinite(w):
-            continue
-        if index is None:
-            continue
         c, wins = index.query(np.maximum(keys, 0), now, w)
         out[:, j, 0] = np.where(keys >= 0, c, 0.0)
         out[:, j, 1] = np.where(keys >= 0, wins, 0.0)
@@ -233,9 +238,9 @@ def query_batch(
     s_code = state.student_index.get_indexer(pd.Index(students, dtype=object))
     known = s_code >= 0
     tot = take(state.tot, s_code)
-    pos = np.where(known, state.n_answers[np.maximum(s_code, 0)], 0)
+    pos = _gather(state.n_answers, s_code, 0)
     if now is None:
-        now_arr = np.where(known, state.last_time[np.maximum(s_code, 0)], np.nan)
+        now_arr = _gather(state.last_time, s_code, np.nan)
     else:
         now_arr = np.broadcast_to(np.asarray(now, dtype=float), (n,)).copy()
     # concepts
