@@ -19,9 +19,12 @@ Usage::
    common set (:func:`edu_recsys.classroom.class_homework`), both within the same
    ``--budget`` minutes. Each evening's answers are added to that arm's history (mastery
    re-estimated without refitting). Learning = the sum over all concepts of the change
-   in the *true* success probability (the simulator's hidden state); per minute = divided
-   by the minutes actually spent. Reported: mean per arm with a 95 % bootstrap CI over
-   students, and the paired per-student difference with its CI.
+   in the *true* success probability (the simulator's hidden state), net of what a third
+   copy without homework gains (forgetting included); per minute = summed over students
+   and divided by the minutes actually spent. A fourth copy gets personalised homework
+   computed from the simulator's true state (``personal_oracle``: what a perfectly
+   calibrated tracer would give). Reported: per arm with a 95 % bootstrap CI over
+   students, and personal - uniform with its (paired) CI.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from edu_recsys.classroom import (
+    HomeworkPolicy,
     class_homework,
     class_report,
     item_bank,
@@ -47,13 +51,6 @@ from edu_recsys.cli._common import format_table, write_json
 from edu_recsys.graph import learning_order, load_graph
 from edu_recsys.mastery import make_model
 from edu_recsys.simulate import simulate_class
-
-
-def bootstrap_ci(x: np.ndarray, n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
-    rng = np.random.default_rng(seed)
-    x = np.asarray(x, float)
-    means = x[rng.integers(0, len(x), (n_boot, len(x)))].mean(axis=1)
-    return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
 def speed(repeat: int, seed: int) -> dict:
@@ -116,57 +113,111 @@ def _apply(env, sets: pd.DataFrame, students: list[str]) -> tuple[pd.Series, pd.
     return pd.Series(minutes), new
 
 
-def homework_experiment(classes: int, evenings: int, budget: float, seed: int) -> dict:
+def _true_inputs(env, long: pd.DataFrame, students: list[str], bank: pd.DataFrame, G):
+    """The simulator's hidden truth in the shapes the homework takes (the oracle arm)."""
+    T = env.true_mastery(students)
+    true_long = T.stack().rename("mastery").reset_index()
+    ev = long.set_index(["student_id", "concept_id"])["evidence"]
+    true_long["evidence"] = (
+        ev.reindex(pd.MultiIndex.from_frame(true_long[["student_id", "concept_id"]]))
+        .fillna(0)
+        .to_numpy()
+    )
+    rows = np.repeat(np.arange(len(students)), len(bank))
+    spos = {s: i for i, s in enumerate(env.students)}
+    ipos = {str(i): j for j, i in enumerate(env.items["item_id"])}
+    srows = np.array([spos[s] for s in students])[rows]
+    items = np.tile(np.array([ipos[i] for i in bank["item_id"]]), len(students))
+    p = pd.DataFrame(
+        {
+            "student_id": np.array(students, dtype=object)[rows],
+            "item_id": np.tile(bank["item_id"].to_numpy(dtype=object), len(students)),
+            "p_success": env.item_proba(srows, items),
+        }
+    )
+    return mastery_matrix(true_long, students, G), p
+
+
+ARMS = ("personal", "uniform", "personal_oracle", "none")
+
+
+def homework_experiment(
+    classes: int, evenings: int, budget: float, seed: int, review_share: float = 0.2
+) -> dict:
     G = load_graph("math-7-9")
-    gains = {"personal": [], "uniform": []}
-    per_min = {"personal": [], "uniform": []}
-    minutes = {"personal": [], "uniform": []}
+    policy = HomeworkPolicy(review_share=review_share)
+    gain: dict[str, list[float]] = {a: [] for a in ARMS}
+    spent: dict[str, list[float]] = {a: [] for a in ARMS}
     for c in range(classes):
         sim = simulate_class(G, n_students=40, weeks=3, random_state=seed + c, grade=8)
         tracer = make_model("default").fit(sim.interactions)
         students = sim.students["student_id"].tolist()
         unit = G.nodes[sim.schedule["concept_id"].iloc[-1]]["unit"]
         bank = item_bank(sim.items)
-        envs = {"personal": sim.env.copy(), "uniform": sim.env.copy()}
-        hists = {"personal": sim.interactions, "uniform": sim.interactions}
-        start = {a: envs[a].true_mastery(students) for a in envs}
-        spent = {a: pd.Series(0.0, index=students) for a in envs}
+        envs = {a: sim.env.copy() for a in ARMS}
+        hists = dict.fromkeys(ARMS, sim.interactions)
+        start = {a: envs[a].true_mastery(students) for a in ARMS}
+        minutes = {a: pd.Series(0.0, index=students) for a in ARMS}
         for e in range(evenings):
             for arm, env in envs.items():
                 hist = hists[arm]
-                long = tracer.mastery(hist, students=students, concepts=list(G))
-                M = mastery_matrix(long, students, G)
-                useful = useful_items(bank, M, G, grade=8, current_unit=unit)
-                p = predict_success(tracer, hist, students, useful)
-                kw = dict(grade=8, p_success=p, current_unit=unit, budget_minutes=budget,
-                          random_state=seed + e)  # fmt: skip
-                hw = (
-                    personal_homework(M, G, bank, history=hist, **kw)
-                    if arm == "personal"
-                    else class_homework(M, G, bank, **kw)
-                )
-                mins, new = _apply(env, hw.items, students)
-                spent[arm] = spent[arm].add(mins, fill_value=0)
-                hists[arm] = pd.concat([hist, new], ignore_index=True)
+                if arm != "none":
+                    long = tracer.mastery(hist, students=students, concepts=list(G))
+                    M = mastery_matrix(long, students, G)
+                    if arm == "personal_oracle":
+                        M, p = _true_inputs(env, long, students, bank, G)
+                    else:
+                        useful = useful_items(bank, M, G, grade=8, current_unit=unit)
+                        p = predict_success(tracer, hist, students, useful)
+                    kw = dict(grade=8, p_success=p, current_unit=unit, budget_minutes=budget,
+                              random_state=seed + e, policy=policy)  # fmt: skip
+                    hw = (
+                        class_homework(M, G, bank, **kw)
+                        if arm == "uniform"
+                        else personal_homework(M, G, bank, history=hist, **kw)
+                    )
+                    mins, new = _apply(env, hw.items, students)
+                    minutes[arm] = minutes[arm].add(mins, fill_value=0)
+                    hists[arm] = pd.concat([hist, new], ignore_index=True)
                 env.advance(days=1)
         for arm, env in envs.items():
-            end = env.true_mastery(students)
-            g = (end - start[arm]).sum(axis=1)  # concept units of true success probability
-            gains[arm].extend(g.tolist())
-            minutes[arm].extend(spent[arm].tolist())
-            per_min[arm].extend((g / spent[arm].clip(lower=1e-9)).tolist())
-    out = {"classes": classes, "students": 40 * classes, "evenings": evenings, "budget": budget}
-    for arm in gains:
-        x = np.array(per_min[arm])
+            # learning: sum over concepts of the change of the true success probability
+            gain[arm].extend((env.true_mastery(students) - start[arm]).sum(axis=1).tolist())
+            spent[arm].extend(minutes[arm].tolist())
+    base = np.array(gain["none"])
+    out: dict = {
+        "classes": classes,
+        "students": 40 * classes,
+        "evenings": evenings,
+        "budget_minutes": budget,
+        "review_share": review_share,
+        "metric": "sum over students of (gain - gain without homework) / sum of minutes",
+    }
+    rng = np.random.default_rng(seed)
+    boot = rng.integers(0, len(base), (2000, len(base)))
+
+    def per_minute(arm: str, idx=None) -> np.ndarray | float:
+        eff = np.array(gain[arm]) - base
+        mins = np.array(spent[arm])
+        if idx is None:
+            return float(eff.sum() / max(mins.sum(), 1e-9))
+        return eff[idx].sum(axis=1) / np.maximum(mins[idx].sum(axis=1), 1e-9)
+
+    for arm in ARMS[:-1]:
+        b = per_minute(arm, boot)
         out[arm] = {
-            "gain_per_minute": float(x.mean()),
-            "gain_per_minute_ci": bootstrap_ci(x, seed=seed),
-            "gain": float(np.mean(gains[arm])),
-            "minutes": float(np.mean(minutes[arm])),
+            "gain_per_minute": per_minute(arm),
+            "gain_per_minute_ci": [float(np.quantile(b, 0.025)), float(np.quantile(b, 0.975))],
+            "gain_vs_none": float(np.mean(np.array(gain[arm]) - base)),
+            "minutes": float(np.mean(spent[arm])),
         }
-    d = np.array(per_min["personal"]) - np.array(per_min["uniform"])
-    out["paired_difference"] = {"mean": float(d.mean()), "ci": bootstrap_ci(d, seed=seed + 1)}
-    out["ratio"] = out["personal"]["gain_per_minute"] / out["uniform"]["gain_per_minute"]
+    d = per_minute("personal", boot) - per_minute("uniform", boot)
+    out["personal_minus_uniform"] = {
+        "mean": per_minute("personal") - per_minute("uniform"),
+        "ci": [float(np.quantile(d, 0.025)), float(np.quantile(d, 0.975))],
+    }
+    out["ratio"] = per_minute("personal") / per_minute("uniform")
+    out["ratio_oracle"] = per_minute("personal_oracle") / per_minute("uniform")
     return out
 
 
@@ -176,6 +227,9 @@ def main() -> None:
     ap.add_argument("--classes", type=int, default=5)
     ap.add_argument("--evenings", type=int, default=3)
     ap.add_argument("--budget", type=float, default=30.0)
+    ap.add_argument(
+        "--review-share", type=float, default=0.2, help="homework policy's review share"
+    )
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-speed", action="store_true")
@@ -187,14 +241,15 @@ def main() -> None:
         print(format_table([{"step": k, "seconds": v} for k, v in result["speed"].items()
                             if k.endswith("_s")]))  # fmt: skip
     if not args.skip_homework:
-        h = homework_experiment(args.classes, args.evenings, args.budget, args.seed)
-        result["homework"] = h
-        print(
-            format_table(
-                [{"arm": a, **{k: v for k, v in h[a].items()}} for a in ("personal", "uniform")]
-            )
+        h = homework_experiment(
+            args.classes, args.evenings, args.budget, args.seed, args.review_share
         )
-        print(f"paired difference {h['paired_difference']}, ratio {h['ratio']:.3f}")
+        result["homework"] = h
+        print(format_table([{"arm": a, **h[a]} for a in ARMS[:-1]]))
+        print(
+            f"personal - uniform: {h['personal_minus_uniform']}, ratio {h['ratio']:.3f} "
+            f"(oracle {h['ratio_oracle']:.3f})"
+        )
     write_json(result, args.json or "-")
 
 
