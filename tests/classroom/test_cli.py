@@ -76,23 +76,24 @@ def test_class_report_on_the_demo_store(demo_run, tmp_path, capsys):
     assert '<html lang="en">' in out_html.read_text(encoding="utf-8")
 
 
-def test_demo_rerun_is_idempotent(tmp_path, capsys):
-    args = [
-        "demo",
-        "--db",
-        str(tmp_path / "s.sqlite"),
-        "--out",
-        str(tmp_path / "o"),
-        "--students",
-        "6",
-        "--weeks",
-        "1",
-        "--lang",
-        "en",
-    ]
-    assert main(args) == 0
-    assert main(args) == 0
-    assert "(0 newly stored)" in capsys.readouterr().out
+def test_demo_storage_is_idempotent(tmp_path):
+    from edu_recsys.cli.demo import _store_class
+    from edu_recsys.graph import load_graph
+    from edu_recsys.resources import synthetic_catalogue
+    from edu_recsys.simulate import simulate_class
+    from edu_recsys.store import Store
+
+    G = load_graph("math-7-9")
+    sim = simulate_class(G, n_students=4, weeks=1, random_state=0, grade=8, class_id="demo-x")
+    cat = synthetic_catalogue(G, per_concept=1, random_state=0).resources
+    with Store(str(tmp_path / "s.sqlite")) as store:
+        ids, first = _store_class(store, G, sim, cat, "demo-x", "m8.triangle", 0, "en")
+        _, again = _store_class(store, G, sim, cat, "demo-x", "m8.triangle", 0, "en")
+        assert first.inserted == len(sim.interactions) and again.inserted == 0
+        assert store.roster("demo-x")["student_id"].tolist() == ids
+        info = store.get_class("demo-x")
+        assert info["grade"] == 8 and info["graph_id"] == "math-7-9"
+        assert len(store.interactions(students=ids)) == len(sim.interactions)
 
 
 def test_class_report_errors(tmp_path, capsys):
