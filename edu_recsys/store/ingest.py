@@ -179,11 +179,12 @@ def _records(df: pd.DataFrame, now) -> list[dict[str, Any]]:
             return [None] * n
         return [None if pd.isna(v) else conv(v) for v in df[name].tolist()]
 
-    ts = (
-        [None if pd.isna(t) else t.to_pydatetime() for t in df[TIMESTAMP]]
-        if TIMESTAMP in df.columns
-        else [None] * n
-    )
+    if TIMESTAMP in df.columns:
+        # vectorised: naive UTC datetimes (NaT -> None); the column type marks them UTC
+        naive = df[TIMESTAMP].dt.tz_convert("UTC").dt.tz_localize(None)
+        ts = naive.to_numpy(dtype="datetime64[us]").astype(object).tolist()
+    else:
+        ts = [None] * n
     return [
         {
             "event_id": e,
