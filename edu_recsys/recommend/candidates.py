@@ -18,6 +18,7 @@ review      0.6     mastered, but the estimated mastery now,
                     fallen below ``thr`` (needs last-practice times)
 ==========  ======  ================================================================
 
+At most ``max_concepts`` concepts per student are kept (the highest relevance x gap).
 Resources are then candidates when they teach a candidate concept; their relevance is
 the mean relevance over the concepts they teach.
 """
@@ -59,6 +60,10 @@ class CandidateSelector(BaseEstimator):
         Base half-life of the forgetting model used for review.
     unlock_bonus : float, default 0.1
         Extra relevance of frontier concepts that unlock many others.
+    max_concepts : int or None, default 30
+        Keep at most this many candidate concepts per student, the highest
+        ``relevance x (1 - mastery)`` first (None: all). Bounds the work per student
+        whatever the size of the graph.
 
     Examples
     --------
@@ -78,12 +83,14 @@ class CandidateSelector(BaseEstimator):
         threshold: float = MASTERY_THRESHOLD,
         review_half_life_days: float = 30.0,
         unlock_bonus: float = 0.1,
+        max_concepts: int | None = 30,
     ) -> None:
         self.sources = sources
         self.weights = weights
         self.threshold = threshold
         self.review_half_life_days = review_half_life_days
         self.unlock_bonus = unlock_bonus
+        self.max_concepts = max_concepts
 
     def fit(self, space: ConceptSpace, y=None) -> CandidateSelector:
         unknown = set(self.sources) - set(SOURCES)
@@ -143,6 +150,13 @@ class CandidateSelector(BaseEstimator):
             offer((E > 0) & ~mastered, np.where(met, w["weak"], 0.5 * w["weak"]), 2)
         if "target" in self.sources and target is not None:
             offer(target & ~mastered & met, w["target"], 1)
+        mc = self.max_concepts
+        if mc is not None and M.shape[1] > mc and ((rel > 0).sum(axis=1) > mc).any():
+            key = np.where(rel > 0, rel * (1 - m_now) + 1e-6, -1.0)
+            drop = np.argpartition(-key, mc - 1, axis=1)[:, mc:]
+            rows = np.arange(M.shape[0])[:, None]
+            rel[rows, drop] = 0
+            src[rows, drop] = 0
         return rel, src, m_now
 
 

@@ -75,7 +75,9 @@ class NeighbourSignal(BaseEstimator):
         nc = int(min(self.n_components, C, S))
         varied = bool(np.ptp(profiles, axis=0).max() > 0) if C else False
         self.pca_ = (
-            PCA(n_components=nc, random_state=self.random_state) if nc >= 1 and varied else None
+            PCA(n_components=nc, svd_solver="randomized", random_state=self.random_state)
+            if nc >= 1 and varied
+            else None
         )
         Z = self.pca_.fit_transform(profiles) if self.pca_ is not None else profiles
         self.nn_ = NearestNeighbors(algorithm="kd_tree").fit(Z)

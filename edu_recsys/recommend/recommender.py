@@ -161,6 +161,14 @@ class Recommender(BaseEstimator):
         Productive band of predicted success (default ``PRODUCTIVE_BAND``).
     difficulty_slope : float, default 4
         Log-odds lost per unit of resource difficulty above 0.5.
+    fit_width : float, default 0.3
+        Fall-off of the difficulty fit outside the band: ``1 / (1 + (d / fit_width)**2)``
+        at distance ``d`` from it.
+    prereq_power : float, default 1
+        Exponent of the soft prerequisite readiness in the expected gain (0: off).
+    quality_power : float, default 2
+        Exponent of the quality score in the expected gain (quality scores are shrunk
+        toward their prior, so the square spreads them again).
     time_weight, cf_weight : float
         Passed to :class:`~edu_recsys.recommend.scorers.GainScorer` for the named
         ``default``/``gain`` scorers.
@@ -168,8 +176,8 @@ class Recommender(BaseEstimator):
         Neighbours of the collaborative signal.
     diversity, type_penalty, type_quotas
         Reranker settings (:class:`~edu_recsys.recommend.rerank.DiversityReranker`).
-    review_half_life_days, unlock_bonus : float
-        Candidate-stage settings.
+    review_half_life_days, unlock_bonus, max_concepts
+        Candidate-stage settings (:class:`~edu_recsys.recommend.CandidateSelector`).
     quality : QualityEstimator, optional
         Quality estimator (cloned; default ``QualityEstimator()``).
     pool_size : int, default 50
@@ -220,14 +228,18 @@ class Recommender(BaseEstimator):
         threshold: float = MASTERY_THRESHOLD,
         band: tuple[float, float] = PRODUCTIVE_BAND,
         difficulty_slope: float = 4.0,
-        time_weight: float = 0.5,
-        cf_weight: float = 0.5,
+        fit_width: float = 0.3,
+        prereq_power: float = 1.0,
+        quality_power: float = 2.0,
+        time_weight: float = 1.0,
+        cf_weight: float = 0.25,
         n_neighbors: int = 20,
         diversity: float = 0.3,
         type_penalty: float = 0.15,
         type_quotas: dict[str, int] | None = None,
         review_half_life_days: float = 30.0,
         unlock_bonus: float = 0.1,
+        max_concepts: int | None = 30,
         quality: QualityEstimator | None = None,
         pool_size: int = 50,
         batch_size: int = 500,
@@ -243,6 +255,9 @@ class Recommender(BaseEstimator):
         self.threshold = threshold
         self.band = band
         self.difficulty_slope = difficulty_slope
+        self.fit_width = fit_width
+        self.prereq_power = prereq_power
+        self.quality_power = quality_power
         self.time_weight = time_weight
         self.cf_weight = cf_weight
         self.n_neighbors = n_neighbors
@@ -251,6 +266,7 @@ class Recommender(BaseEstimator):
         self.type_quotas = type_quotas
         self.review_half_life_days = review_half_life_days
         self.unlock_bonus = unlock_bonus
+        self.max_concepts = max_concepts
         self.quality = quality
         self.pool_size = pool_size
         self.batch_size = batch_size
@@ -335,9 +351,11 @@ class Recommender(BaseEstimator):
         E = np.zeros((S, C), np.float32)
         E[:S_m] = md.evidence
         self.has_mastery_ = np.r_[np.ones(S_m, bool), np.zeros(len(extra_students), bool)]
-        with np.errstate(all="ignore"):
-            pop = np.nanmean(md.mastery, axis=0) if S_m else np.full(C, np.nan)
-        self.pop_mastery_ = np.where(np.isnan(pop), DEFAULT_MASTERY, pop).astype(np.float32)
+        have = ~np.isnan(md.mastery)
+        n_have = have.sum(axis=0)
+        tot = np.where(have, md.mastery, 0).sum(axis=0)
+        pop = np.where(n_have > 0, tot / np.maximum(n_have, 1), DEFAULT_MASTERY)
+        self.pop_mastery_ = pop.astype(np.float32)
         self.unseen_ = np.isnan(M) | ((E == 0) & False)
         if mastery is not None and "fallback" in getattr(mastery, "columns", []):
             flagged = mastery[mastery["fallback"].fillna("").astype(str) != ""]
@@ -406,6 +424,7 @@ class Recommender(BaseEstimator):
             threshold=self.threshold,
             review_half_life_days=self.review_half_life_days,
             unlock_bonus=self.unlock_bonus,
+            max_concepts=self.max_concepts,
         ).fit(self.concepts_space_)
         self.scorer_.fit(
             TrainData(
@@ -522,25 +541,16 @@ class Recommender(BaseEstimator):
             seen = self.seen_[rr].tocsr()
             seen = sp.diags(known.astype(np.float32)) @ seen.astype(np.float32)
             seen = seen.astype(bool).tocsr()
-        for i, sid in enumerate(ids):
-            if mastery_override and sid in mastery_override:
-                mp = mastery_override[sid]
-                ci = self.concepts_.get_indexer([str(c) for c in mp])
-                vals = np.asarray(list(mp.values()), np.float32)
-                M[i, ci[ci >= 0]] = vals[ci >= 0]
-                unseen[i, ci[ci >= 0]] = False
-                cold[i] = False
+        if mastery_override is not None and len(mastery_override):
+            self._apply_mastery_override(ids, mastery_override, M, unseen, cold)
         if seen_override:
-            extra_r, extra_c = [], []
-            for i, sid in enumerate(ids):
-                for r in seen_override.get(sid, ()):
-                    j = self.resources_space_.ids.get_indexer([str(r)])[0]
-                    if j >= 0:
-                        extra_r.append(i)
-                        extra_c.append(j)
-            if extra_r:
+            pairs = [(i, str(r)) for i, sid in enumerate(ids) for r in seen_override.get(sid, ())]
+            if pairs:
+                ri = self.resources_space_.ids.get_indexer([r for _, r in pairs])
+                si = np.array([i for i, _ in pairs])
+                ok = ri >= 0
                 add = sp.csr_matrix(
-                    (np.ones(len(extra_r), bool), (extra_r, extra_c)), shape=seen.shape
+                    (np.ones(int(ok.sum()), bool), (si[ok], ri[ok])), shape=seen.shape
                 )
                 seen = (seen + add).astype(bool).tocsr()
         if self.now_ns_ is not None:
@@ -551,6 +561,37 @@ class Recommender(BaseEstimator):
         else:
             days = None
         return rows, cold, M, E, unseen, days, seen
+
+    def _apply_mastery_override(self, ids, override, M, unseen, cold) -> None:
+        """Per-call mastery: a mapping ``student -> {concept: p}`` or a wide DataFrame
+        (index: students, columns: concepts)."""
+        pos = {sid: i for i, sid in enumerate(ids)}
+        if isinstance(override, pd.DataFrame):
+            rows = [pos.get(str(s), -1) for s in override.index]
+            ci = self.concepts_.get_indexer([str(c) for c in override.columns])
+            vals = override.to_numpy(np.float32)
+            for n, i in enumerate(rows):
+                if i < 0:
+                    continue
+                ok = (ci >= 0) & ~np.isnan(vals[n])
+                M[i, ci[ok]] = vals[n, ok]
+                unseen[i, ci[ok]] = False
+                cold[i] = False
+            return
+        cache: dict[tuple, np.ndarray] = {}
+        for sid, mp in override.items():
+            i = pos.get(str(sid))
+            if i is None or not mp:
+                continue
+            keys = tuple(mp)
+            ci = cache.get(keys)
+            if ci is None:
+                ci = cache[keys] = self.concepts_.get_indexer([str(c) for c in keys])
+            vals = np.fromiter(mp.values(), np.float32, count=len(keys))
+            ok = ci >= 0
+            M[i, ci[ok]] = vals[ok]
+            unseen[i, ci[ok]] = False
+            cold[i] = False
 
     def _targets(self, ids, M, targets) -> np.ndarray | None:
         if not targets:
@@ -593,6 +634,13 @@ class Recommender(BaseEstimator):
             r=pr,
             band=tuple(self.band),
             slope=self.difficulty_slope,
+            fit_width=self.fit_width,
+            quality_power=self.quality_power,
+            ready=(
+                self.concepts_space_.readiness(M, self.threshold, self.prereq_power)
+                if self.prereq_power
+                else None
+            ),
         )
         seen_p = _sample(seen_m, ps, pr).astype(bool)
         if self.cf_ is not None:
@@ -643,8 +691,9 @@ class Recommender(BaseEstimator):
             Only these resource types.
         max_minutes : float, optional
             Only resources at most this long.
-        mastery : mapping, optional
-            ``student -> {concept: p}`` overrides (e.g. an online state).
+        mastery : mapping or DataFrame, optional
+            ``student -> {concept: p}`` overrides (e.g. an online state), or a wide
+            table (index: students, columns: concepts) of overrides.
         seen : mapping, optional
             ``student -> resource ids`` also counted as seen.
         lang : {"zh", "en"}, optional

@@ -8,17 +8,20 @@ All scorers must pass the shared suite in ``tests/recommend/test_scorer_suite.py
 The default :class:`GainScorer` scores the **expected learning gain per unit of time**::
 
     expected_gain = mean over the resource's concepts of (relevance x (1 - mastery))
-                    x quality x difficulty_fit
+                    x readiness x quality ** quality_power x difficulty_fit
     score         = expected_gain x (1 + cf_weight x tanh(cf_gain / 0.1))
                     / (minutes / 10) ** time_weight
 
 - ``relevance`` from the candidate stage; ``mastery`` the current mastery;
+- ``readiness``: gains shrink when prerequisites are weak: the product over the
+  concept's required prerequisites of ``min(1, m_q / threshold) ** prereq_power``
+  (any-of groups: the best member), averaged over the resource's concepts;
 - ``quality`` from :class:`~edu_recsys.resources.QualityEstimator` (0..1);
 - ``difficulty_fit``: the predicted success ``p = sigmoid(logit(m) - slope x
   (difficulty - 0.5))`` (``m`` the product of the masteries of the resource's
   concepts; difficulty 0.5 = a typical item) is 1 inside :data:`~edu_recsys.constants.
-  PRODUCTIVE_BAND` and falls off as ``1 / (1 + (d / 0.1)**2)`` with the distance ``d``
-  to the band;
+  PRODUCTIVE_BAND` and falls off as ``1 / (1 + (d / fit_width)**2)`` with the
+  distance ``d`` to the band (``fit_width`` 0.3);
 - ``cf_gain``: the collaborative signal (:mod:`~edu_recsys.recommend.collaborative`).
 
 Baselines (same candidates and reranking, only the score differs):
@@ -78,13 +81,15 @@ def predicted_success(m: np.ndarray, difficulty: np.ndarray, slope: float = 4.0)
     return (mb / (mb + (1 - m) + np.float32(1e-12))).astype(np.float32)
 
 
-def difficulty_fit(p: np.ndarray, band: tuple[float, float] = PRODUCTIVE_BAND, width=0.1):
+def difficulty_fit(p: np.ndarray, band: tuple[float, float] = PRODUCTIVE_BAND, width=0.3):
     """1 inside the productive band, ``1 / (1 + (d / width)**2)`` at distance ``d``.
 
     Examples
     --------
-    >>> difficulty_fit(np.array([0.7, 0.5, 0.95])).round(3).tolist()
+    >>> difficulty_fit(np.array([0.7, 0.5, 0.95]), width=0.1).round(3).tolist()
     [1.0, 0.5, 0.5]
+    >>> difficulty_fit(np.array([0.2])).round(3).tolist()  # default width 0.3
+    [0.36]
     """
     lo, hi = band
     d = np.maximum(np.float32(lo) - p, 0) + np.maximum(p - np.float32(hi), 0)
@@ -123,6 +128,9 @@ class Batch:
     r: np.ndarray  # n, resource position of each pair
     band: tuple[float, float] = PRODUCTIVE_BAND
     slope: float = 4.0
+    fit_width: float = 0.3
+    quality_power: float = 2.0
+    ready: np.ndarray | None = None  # S x C soft prerequisite readiness (None: 1)
     cf_gain: np.ndarray | None = None  # n
     cf_n: np.ndarray | None = None  # n
 
@@ -153,11 +161,21 @@ class Batch:
     @cached_property
     def dfit(self) -> np.ndarray:
         """Difficulty fit of the predicted success to the productive band."""
-        return difficulty_fit(self.p_success, self.band)
+        return difficulty_fit(self.p_success, self.band, self.fit_width)
+
+    @cached_property
+    def ready_r(self) -> np.ndarray:
+        """Mean soft prerequisite readiness over the resource's concepts."""
+        if self.ready is None:
+            return np.ones(self.n_pairs, np.float32)
+        return self.res.pair_values(self.ready, self.s, self.r)
 
     @cached_property
     def expected_gain(self) -> np.ndarray:
-        return self.gap_r * self.quality[self.r] * self.dfit
+        q = self.quality[self.r]
+        if self.quality_power != 1.0:
+            q = np.power(q, np.float32(self.quality_power))
+        return self.gap_r * self.ready_r * q * self.dfit
 
 
 class Scorer(BaseEstimator):
@@ -180,16 +198,16 @@ class GainScorer(Scorer):
 
     Parameters
     ----------
-    time_weight : float, default 0.5
-        Exponent of the time penalty ``(minutes / 10) ** time_weight`` (0: ignore
-        time; 1: gain per minute).
-    cf_weight : float, default 0.5
+    time_weight : float, default 1
+        Exponent of the time penalty ``(minutes / 10) ** time_weight`` (1: expected gain
+        per minute; 0: ignore time).
+    cf_weight : float, default 0.25
         Weight of the collaborative signal (0 switches it off).
     """
 
     name = "default"
 
-    def __init__(self, time_weight: float = 0.5, cf_weight: float = 0.5) -> None:
+    def __init__(self, time_weight: float = 1.0, cf_weight: float = 0.25) -> None:
         self.time_weight = time_weight
         self.cf_weight = cf_weight
 

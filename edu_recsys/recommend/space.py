@@ -94,6 +94,31 @@ class ConceptSpace:
             ok = ok & (bad == 0)
         return np.asarray(ok, bool)
 
+    def readiness(self, M: np.ndarray, threshold: float, power: float = 1.0) -> np.ndarray:
+        """S x C soft readiness: product over required prerequisites ``q`` of
+        ``min(1, m_q / threshold) ** power``; for an any-of group, its best member.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> G = nx.DiGraph(); G.add_nodes_from("abc"); G.add_edges_from([("a", "c"), ("b", "c")])
+        >>> sp_ = ConceptSpace.build(G, [])
+        >>> sp_.readiness(np.array([[0.8, 0.4, 0.1]]), 0.8).round(2).tolist()
+        [[1.0, 1.0, 0.5]]
+        """
+        L = np.log(np.clip(np.asarray(M, np.float32) / np.float32(threshold), 1e-6, 1.0))
+        L *= np.float32(power)
+        out = np.asarray(L @ self.req) if self.req.nnz else np.zeros_like(L)
+        G = self.member.shape[1]
+        if G:
+            mem = self.member.tocsc()
+            best = np.empty((L.shape[0], G), np.float32)
+            for g in range(G):
+                rows = mem.indices[mem.indptr[g] : mem.indptr[g + 1]]
+                best[:, g] = L[:, rows].max(axis=1) if len(rows) else 0.0
+            out = out + np.asarray(best @ self.group_of)
+        return np.exp(out).astype(np.float32)
+
 
 @dataclass
 class ResourceSpace:

@@ -90,6 +90,19 @@ def _explode_answers(interactions: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _group_prior(codes, n, total, prior: float, strength: float) -> np.ndarray:
+    """Per-resource prior: its group's pooled mean shrunk toward ``prior`` (no groups:
+    ``prior`` itself)."""
+    if codes is None:
+        return np.full(len(n), float(prior))
+    if len(codes) == 0:
+        return np.zeros(0)
+    G = int(codes.max()) + 1
+    n_g = np.bincount(codes, weights=n, minlength=G)
+    s_g = np.bincount(codes, weights=total, minlength=G)
+    return ((strength * prior + s_g) / np.maximum(strength + n_g, 1e-12))[codes]
+
+
 def usage_gains(
     catalogue: Catalogue,
     interactions: pd.DataFrame,
@@ -297,6 +310,10 @@ class QualityEstimator(BaseEstimator):
         Evidence at which the curated bonus has halved.
     window : int, default 5
         Answers before/after a use compared by the gain estimate.
+    group_by : str or None, default "type"
+        Catalogue column whose groups get their own prior (empirical Bayes: each
+        group's pooled mean, itself shrunk to the global prior with the same
+        strength); None for one global prior.
 
     Attributes
     ----------
@@ -333,6 +350,7 @@ class QualityEstimator(BaseEstimator):
         curated_bonus: float = 0.1,
         curated_strength: float = 10.0,
         window: int = 5,
+        group_by: str | None = "type",
     ) -> None:
         self.rating_prior = rating_prior
         self.rating_strength = rating_strength
@@ -344,6 +362,16 @@ class QualityEstimator(BaseEstimator):
         self.curated_bonus = curated_bonus
         self.curated_strength = curated_strength
         self.window = window
+        self.group_by = group_by
+
+    def _groups(self, res: pd.DataFrame) -> np.ndarray | None:
+        if self.group_by is None:
+            return None
+        if len(res) == 0:
+            return np.zeros(0, np.int64)
+        if self.group_by not in res.columns:
+            raise ValueError(f"group_by column {self.group_by!r} is not in the catalogue")
+        return pd.factorize(res[self.group_by].astype(str))[0]
 
     def fit(self, catalogue, interactions: pd.DataFrame | None = None, y=None):
         """Estimate quality from the catalogue's records (and answers, for gain)."""
@@ -363,10 +391,12 @@ class QualityEstimator(BaseEstimator):
             if self.rating_prior is not None
             else (float(ra["rating"].mean()) if len(ra) else 3.5)
         )
+        codes = self._groups(res)
         r = ra.groupby("resource_id")["rating"].agg(["size", "sum"]).reindex(ids).fillna(0)
         n_r = r["size"].to_numpy(float)
         rating_mean = np.where(n_r > 0, r["sum"].to_numpy() / np.maximum(n_r, 1), np.nan)
-        rating_bayes = (self.rating_strength * r_prior + r["sum"].to_numpy()) / np.maximum(
+        r_pri = _group_prior(codes, n_r, r["sum"].to_numpy(float), r_prior, self.rating_strength)
+        rating_bayes = (self.rating_strength * r_pri + r["sum"].to_numpy()) / np.maximum(
             self.rating_strength + n_r, 1e-12
         )
 
@@ -385,7 +415,8 @@ class QualityEstimator(BaseEstimator):
         else:
             c_prior = self.completion_prior if self.completion_prior is not None else 0.7
             n_c = s_c = np.zeros(len(ids))
-        completion = (self.completion_strength * c_prior + s_c) / np.maximum(
+        c_pri = _group_prior(codes, n_c, s_c, c_prior, self.completion_strength)
+        completion = (self.completion_strength * c_pri + s_c) / np.maximum(
             self.completion_strength + n_c, 1e-12
         )
 
@@ -395,7 +426,9 @@ class QualityEstimator(BaseEstimator):
         g_raw = g["mean"].to_numpy(float)
         with np.errstate(invalid="ignore", divide="ignore"):
             g_se = np.where(n_g >= 2, g["std"].to_numpy(float) / np.sqrt(n_g), np.nan)
-        gain = np.where(n_g > 0, n_g / (n_g + self.gain_strength) * np.nan_to_num(g_raw), 0.0)
+        g_sum = n_g * np.nan_to_num(g_raw)
+        g_pri = _group_prior(codes, n_g, g_sum, 0.0, self.gain_strength)
+        gain = (self.gain_strength * g_pri + g_sum) / np.maximum(self.gain_strength + n_g, 1e-12)
 
         rating_score = (rating_bayes - 1) / 4
         gain_score = 1 / (1 + np.exp(-gain / self.gain_scale))
@@ -408,12 +441,21 @@ class QualityEstimator(BaseEstimator):
             0.0,
         )
         quality = np.clip(base + bonus, 0, 1)
+        prior_q = (
+            w[0] * (r_pri - 1) / 4 + w[1] * c_pri + w[2] / (1 + np.exp(-g_pri / self.gain_scale))
+        )
         self.priors_ = {
             "rating": r_prior,
             "completion": c_prior,
             "gain": 0.0,
             "quality_prior": float(w[0] * (r_prior - 1) / 4 + w[1] * c_prior + w[2] * 0.5),
             "curated_bonus": self.curated_bonus,
+            "group_by": self.group_by,
+            "by_group": (
+                {}
+                if self.group_by is None
+                else dict(zip(res[self.group_by].astype(str), np.round(prior_q, 6)))
+            ),
         }
         self.quality_ = pd.DataFrame(
             {

@@ -46,7 +46,8 @@ def test_bayesian_average_hand_case():
     assert q.loc["r0", "rating_mean"] == 5 and np.isnan(q.loc["r2", "rating_mean"])
     assert q["n_ratings"].tolist() == [2, 1, 0]
     # an explicit prior replaces the data mean
-    q2 = QualityEstimator(rating_prior=3, rating_strength=2).fit(_cat(ratings)).quality_
+    q2 = QualityEstimator(rating_prior=3, rating_strength=2, group_by=None).fit(_cat(ratings))
+    q2 = q2.quality_
     assert q2["rating_bayes"][0] == pytest.approx((6 + 10) / 4)
 
 
@@ -108,6 +109,35 @@ def test_curated_bonus_fades_with_evidence():
     assert qb["quality"][0] - base == pytest.approx(0.1 * 10 / 11)
 
 
+def test_group_prior_pools_resources_of_a_type():
+    res = [
+        {"resource_id": "v1", "type": "video"},
+        {"resource_id": "v2", "type": "video"},
+        {"resource_id": "e1", "type": "exercise_set"},
+        {"resource_id": "e2", "type": "exercise_set"},
+    ]
+    ratings = pd.DataFrame(
+        {
+            "student_id": [f"s{i}" for i in range(8)],
+            "resource_id": ["v1"] * 4 + ["e1"] * 4,
+            "rating": [5, 5, 5, 5, 1, 1, 1, 1],
+        }
+    )
+    est = QualityEstimator(rating_strength=4).fit(as_catalogue(res, ratings=ratings))
+    q = est.quality_.set_index("resource_id")
+    # global prior 3; video pool (4 * 3 + 20) / 8 = 4; exercise pool (12 + 4) / 8 = 2
+    assert q.loc["v2", "rating_bayes"] == pytest.approx(4.0)
+    assert q.loc["e2", "rating_bayes"] == pytest.approx(2.0)
+    assert q.loc["v1", "rating_bayes"] == pytest.approx((4 * 4.0 + 20) / 8)
+    assert q.loc["v2", "quality_fallback"] == "new_resource"
+    assert q.loc["v2", "quality"] > q.loc["e2", "quality"]
+    assert est.priors_["by_group"]["video"] == pytest.approx(q.loc["v2", "quality"])
+    flat = QualityEstimator(rating_strength=4, group_by=None).fit(
+        as_catalogue(res, ratings=ratings)
+    )
+    assert flat.quality_["rating_bayes"][1] == pytest.approx(3.0)
+
+
 def _learning_log(effect: float, n_users=30, n_ctrl=30, seed=0):
     """Users of r0 answer concept k after the use with success 0.5 + effect; everybody
     else (and before the use) at 0.5."""
@@ -133,7 +163,8 @@ def test_learning_gain_against_matched_controls():
     cat = _cat(usage=us, n=2)
     g = usage_gains(cat, ia, window=5)
     assert len(g) == 30 and (g["resource_id"] == "r0").all()
-    q = QualityEstimator(gain_strength=10).fit(cat, ia).quality_.set_index("resource_id")
+    est = QualityEstimator(gain_strength=10, group_by=None).fit(cat, ia)
+    q = est.quality_.set_index("resource_id")
     assert q.loc["r0", "n_gain"] == 30
     assert 0.25 < q.loc["r0", "gain_raw"] < 0.55
     assert q.loc["r0", "gain_ci_low"] > 0

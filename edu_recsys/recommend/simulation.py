@@ -1,0 +1,441 @@
+"""Offline evaluation in the learner simulator: learning gain per minute per policy.
+
+Protocol (:func:`simulate_policies`), seeded end to end:
+
+1. **World**: simulated learners on a knowledge graph
+   (:class:`edu_recsys.simulate.learners.GraphLearnerModel`, learners of one grade),
+   an item bank, and a synthetic catalogue registered in one
+   :class:`edu_recsys.simulate.env.LearnerEnv`, which holds each resource's hidden
+   effectiveness and its difficulty fit (the simulator's, not the recommender's).
+2. **Platform history** (what quality and the collaborative signal learn from):
+   ``n_history`` learners follow the class schedule (the first concept in learning
+   order they have not mastered, sometimes another ready one); at each step they answer
+   one item, then with probability 0.7 use a resource on that concept chosen in
+   proportion to its appeal (popularity is not quality), then answer two items. Uses
+   are logged with timestamps; completion and a rating (for 30% of uses) follow the
+   gain the learner actually got, with noise. Learners who practise without a resource
+   are the controls of the gain estimate.
+3. **Evaluation learners** (``n_students``, never seen in the history) take a
+   diagnostic test (``diagnostic_items`` items per concept, no learning), so every
+   policy starts from the same evidence. Each policy then drives an identical copy of
+   the environment (common random numbers): for ``steps`` steps, each learner studies
+   the policy's top recommendation and answers two items on its concept (assessment,
+   no learning); mastery is re-estimated from the answers (Beta-smoothed accuracy
+   around the history's per-concept mean) before the next step.
+4. **Score**: per learner, the gain in the sum over concepts of the true success
+   probability on a typical item, divided by the minutes studied; mean over learners
+   and a 95% t-interval. A learner with nothing recommended studies nothing (0 minutes)
+   and is left out of the mean (counted in ``idle``).
+
+All policies share the candidate stage and reranker; only the scorer differs
+(``popularity``, ``random``, ``quality-only``, ``mastery-only`` vs ``default``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from edu_recsys.resources.catalogue import Catalogue, as_catalogue
+from edu_recsys.resources.synthetic import synthetic_catalogue
+
+__all__ = ["SimulationResult", "simulate_policies", "pool_results", "POLICY_NAMES"]
+
+log = logging.getLogger(__name__)
+
+POLICY_NAMES = ("default", "popularity", "random", "quality-only", "mastery-only")
+
+
+@dataclass
+class SimulationResult:
+    """Per-policy figures and per-learner values of a simulation run."""
+
+    env: str
+    students: int
+    steps: int
+    policies: dict[str, dict] = field(default_factory=dict)
+    per_student: dict[str, np.ndarray] = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+
+
+def pool_results(results: Sequence[SimulationResult]) -> SimulationResult:
+    """Pool runs with different seeds: learners of every run together (mean and 95%
+    t-interval over all of them); ``minutes``/``gain``/``idle`` averaged or summed."""
+    first = results[0]
+    out = SimulationResult(
+        env=first.env if len(results) == 1 else f"{first.env} (+{len(results) - 1} seeds)",
+        students=sum(r.students for r in results),
+        steps=first.steps,
+        settings={"runs": [r.settings for r in results]},
+    )
+    for p in first.policies:
+        x = np.concatenate([r.per_student[p] for r in results])
+        m, lo, hi = _t_interval(x)
+        out.per_student[p] = x
+        out.policies[p] = {
+            "gain_per_minute": m,
+            "gain_per_minute_ci": [lo, hi],
+            "gain": float(np.mean([r.policies[p]["gain"] for r in results])),
+            "minutes": float(np.mean([r.policies[p]["minutes"] for r in results])),
+            "idle": int(sum(r.policies[p]["idle"] for r in results)),
+            "per_seed": [r.policies[p]["gain_per_minute"] for r in results],
+        }
+    return out
+
+
+def _t_interval(x: np.ndarray) -> tuple[float, float, float]:
+    from scipy import stats
+
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return float("nan"), float("nan"), float("nan")
+    m = float(x.mean())
+    if len(x) < 2:
+        return m, m, m
+    h = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    return m, m - h, m + h
+
+
+class _Observer:
+    """Answer counts per learner and concept -> Beta-smoothed accuracy mastery."""
+
+    def __init__(self, students, concepts, prior: np.ndarray, strength: float = 2.0):
+        self.students = list(students)
+        self.concepts = list(concepts)
+        self.cpos = {c: i for i, c in enumerate(self.concepts)}
+        self.spos = {s: i for i, s in enumerate(self.students)}
+        S, C = len(self.students), len(self.concepts)
+        self.n = np.zeros((S, C))
+        self.k = np.zeros((S, C))
+        self.prior = prior
+        self.strength = strength
+
+    def add(self, results) -> None:
+        """Count answers (``StepResult`` objects of answered items)."""
+        for r in results:
+            sid, cids, y = r.student_id, r.concept_ids, r.correct
+            i = self.spos.get(sid)
+            if i is None:
+                continue
+            for c in cids:
+                j = self.cpos.get(c)
+                if j is not None:
+                    self.n[i, j] += 1
+                    self.k[i, j] += y
+
+    def add_table(self, interactions: pd.DataFrame) -> None:
+        """Count the answers of a canonical interactions table (known learners only)."""
+        si = interactions["student_id"].map(self.spos)
+        lens = interactions["concept_ids"].map(len).to_numpy()
+        rep = np.repeat(np.arange(len(interactions)), lens)
+        ci = pd.Series([c for t in interactions["concept_ids"] for c in t]).map(self.cpos)
+        rows = si.to_numpy()[rep]
+        ok = ~(pd.isna(rows) | ci.isna().to_numpy())
+        y = interactions["correct"].to_numpy(float)[rep]
+        self.add_arrays(rows[ok].astype(int), ci.to_numpy()[ok].astype(int), y[ok])
+
+    def add_arrays(self, rows: np.ndarray, cols: np.ndarray, correct: np.ndarray) -> None:
+        np.add.at(self.n, (rows, cols), 1.0)
+        np.add.at(self.k, (rows, cols), correct)
+
+    def mastery(self) -> np.ndarray:
+        return (self.k + self.strength * self.prior) / (self.n + self.strength)
+
+    def overrides(self) -> pd.DataFrame:
+        return pd.DataFrame(self.mastery(), index=self.students, columns=self.concepts)
+
+    def evidence_table(self) -> pd.DataFrame:
+        M = self.mastery()
+        S, C = M.shape
+        return pd.DataFrame(
+            {
+                "student_id": np.repeat(self.students, C),
+                "concept_id": np.tile(self.concepts, S),
+                "mastery": M.ravel(),
+                "evidence": self.n.ravel(),
+            }
+        )
+
+
+def _items_by_concept(items: pd.DataFrame) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for iid, cids in zip(items["item_id"], items["concept_ids"]):
+        if len(cids) == 1:
+            out.setdefault(cids[0], []).append(str(iid))
+    return out
+
+
+def _answer(env, students, concepts, by_concept, rng, learn):
+    """Each learner answers one random single-concept item of the given concept."""
+    sel = [(s, c) for s, c in zip(students, concepts) if c in by_concept]
+    if not sel:
+        return []
+    items = [by_concept[c][int(rng.integers(len(by_concept[c])))] for _, c in sel]
+    return env.answer_many([s for s, _ in sel], items, learn=learn)
+
+
+def _assess(env, env_rows, concept_idx, item_pos, rng) -> np.ndarray:
+    """Assessment answers without learning or logging: one random single-concept item
+    of each given concept per learner (``item_pos[k]``: item positions of concept k).
+    Uses the environment's true answer probabilities (``LearnerEnv.item_proba``)."""
+    items = np.array([item_pos[k][int(rng.integers(len(item_pos[k])))] for k in concept_idx])
+    p = env.item_proba(np.asarray(env_rows), items)
+    return (rng.random(len(items)) < p).astype(float)
+
+
+def _history(env, model, catalogue, ids, steps, by_concept, rng):
+    """Schedule-driven platform history with appeal-driven resource use."""
+    res = catalogue.resources
+    appeal = (
+        catalogue.truth.set_index("resource_id")["appeal"].reindex(res["resource_id"]).to_numpy()
+        if catalogue.truth is not None
+        else np.ones(len(res))
+    )
+    by_res_concept: dict[str, list[int]] = {}
+    for j, cids in enumerate(res["concept_ids"]):
+        if cids:
+            by_res_concept.setdefault(cids[0], []).append(j)
+    order = list(model.concepts)
+    usage, ratings = [], []
+    rows = np.array([env._spos[s] for s in ids])  # positions (read-only use)
+    for _ in range(steps):
+        P = model.proba_all(env.theta[rows])
+        mastered = P >= 0.8
+        ready = model.readiness(env.theta[rows]) > 0.5
+        chosen = []
+        for n in range(len(ids)):
+            cand = np.flatnonzero(~mastered[n] & ready[n])
+            if len(cand) == 0:
+                cand = np.flatnonzero(~mastered[n])
+            if len(cand) == 0:
+                chosen.append(order[int(rng.integers(len(order)))])
+            elif rng.random() < 0.8:
+                chosen.append(order[cand[0]])
+            else:
+                chosen.append(order[cand[int(rng.integers(len(cand)))]])
+        _answer(env, ids, chosen, by_concept, rng, learn=True)
+        for sid, c in zip(ids, chosen):
+            js = by_res_concept.get(c)
+            if not js or rng.random() >= 0.7:
+                continue
+            w = appeal[js] / appeal[js].sum()
+            j = js[int(rng.choice(len(js), p=w))]
+            r = env.study(sid, resource_id=str(res["resource_id"].iat[j]))
+            g = float(sum(r.gains.values()))
+            done = rng.random() < 0.35 + 0.6 * np.tanh(max(g, 0.0) * 8)
+            spent = r.minutes * (1.0 if done else rng.uniform(0.2, 0.7))
+            usage.append((sid, r.activity_id, r.timestamp, round(spent, 1), float(done)))
+            if rng.random() < 0.3:
+                stars = np.clip(np.round(2.6 + 12 * g + rng.normal(0, 0.7)), 1, 5)
+                ratings.append((sid, r.activity_id, float(stars), r.timestamp))
+        for _ in range(2):
+            _answer(env, ids, chosen, by_concept, rng, learn=True)
+    usage_df = pd.DataFrame(
+        usage, columns=["student_id", "resource_id", "timestamp", "minutes", "completed"]
+    )
+    ratings_df = pd.DataFrame(ratings, columns=["student_id", "resource_id", "rating", "timestamp"])
+    return usage_df, ratings_df
+
+
+def simulate_policies(
+    G=None,
+    *,
+    policies: Sequence[str] = POLICY_NAMES,
+    make: Callable[[str], object] | None = None,
+    n_students: int = 200,
+    steps: int = 20,
+    n_history: int = 300,
+    history_steps: int = 15,
+    n_resources: int | None = None,
+    grade: int = 8,
+    start: str = "history",
+    diagnostic_items: int = 2,
+    catalogue: Catalogue | None = None,
+    difficulty_reading: str = "contract",
+    observe: str = "answers",
+    random_state: int = 0,
+    progress: bool = False,
+) -> SimulationResult:
+    """Run the protocol of the module docstring and return per-policy figures.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph or str, optional
+        Graph or shipped graph name (default ``"math-7-9"``).
+    policies : sequence of str
+        Policy names for ``make``.
+    make : callable, optional
+        ``make(policy) -> unfitted Recommender`` (default
+        :func:`~edu_recsys.recommend.make_recommender` with the graph).
+    n_students, steps : int
+        Evaluation learners and study steps per learner.
+    n_history, history_steps : int
+        Learners and steps of the platform history.
+    n_resources : int, optional
+        Catalogue size (default 6 per concept).
+    grade : int, default 8
+        The learners' grade (earlier grades mostly mastered, later ones not).
+    start : {"history", "diagnostic"}, default "history"
+        ``"history"``: the evaluation learners took part in the platform history like
+        the others (the recommender knows them: their answers, their uses, which it
+        excludes as seen); ``"diagnostic"``: they are new and take a diagnostic test.
+    diagnostic_items : int, default 2
+        Diagnostic items per concept (``start="diagnostic"`` only).
+    catalogue : Catalogue, optional
+        Use this catalogue instead of a synthetic one.
+    observe : {"answers", "true"}, default "answers"
+        What the policies see: mastery estimated from the learners' answers, or
+        (``"true"``, an oracle tracer) their true success probabilities.
+    difficulty_reading : {"contract", "as-is"}, default "contract"
+        ``LearnerEnv`` fits a resource best to a learner whose success on a typical
+        item is ``1 - difficulty`` (a hard resource suits a weak learner). The
+        catalogue contract reads ``difficulty`` as hardness (0.5 = a typical item;
+        harder material suits stronger learners), so by default the environment is
+        given ``1 - difficulty``, which makes its fit best at success ``difficulty``.
+        ``"as-is"`` passes the catalogue unchanged.
+    random_state : int, default 0
+    progress : bool
+        Show a tqdm bar over policies x steps.
+    """
+    from edu_recsys.graph import load_graph
+    from edu_recsys.recommend.offline import accuracy_mastery
+    from edu_recsys.recommend.recommender import make_recommender
+    from edu_recsys.simulate.env import LearnerEnv
+    from edu_recsys.simulate.items import make_item_bank
+    from edu_recsys.simulate.learners import GraphLearnerModel
+
+    name = "math-7-9" if G is None else (G if isinstance(G, str) else G.graph.get("name", "graph"))
+    if G is None or isinstance(G, str):
+        G = load_graph(name)
+    rng = np.random.default_rng(random_state)
+    model = GraphLearnerModel(G, grade=grade)
+    items = make_item_bank(G, 6, random_state=random_state)
+    cat = catalogue or synthetic_catalogue(G, n_resources, random_state=random_state)
+    hist_ids = [f"h{i:04d}" for i in range(n_history)]
+    eval_ids = [f"e{i:04d}" for i in range(n_students)]
+    theta = model.prior_states(n_history + n_students, rng)
+    if difficulty_reading not in ("contract", "as-is"):
+        raise ValueError("difficulty_reading must be 'contract' or 'as-is'")
+    env_res = cat.resources
+    if difficulty_reading == "contract":
+        env_res = env_res.assign(difficulty=1.0 - env_res["difficulty"].fillna(0.5))
+    env = LearnerEnv(
+        model,
+        hist_ids + eval_ids,
+        theta,
+        items,
+        resources=env_res,
+        random_state=random_state,
+    )
+    by_concept = _items_by_concept(items)
+    if start not in ("history", "diagnostic"):
+        raise ValueError("start must be 'history' or 'diagnostic'")
+    in_history = hist_ids + eval_ids if start == "history" else hist_ids
+    usage, ratings = _history(env, model, cat, in_history, history_steps, by_concept, rng)
+    history = env.interactions
+    hcat = as_catalogue(cat.resources, usage, ratings)
+    hcat.truth = cat.truth
+    h_mastery = accuracy_mastery(history)
+    concepts = list(model.concepts)
+    prior = (
+        h_mastery.groupby("concept_id")["mastery"].mean().reindex(concepts).fillna(0.5).to_numpy()
+    )
+
+    # diagnostic test of the evaluation learners (no learning)
+    cpos = {c: i for i, c in enumerate(concepts)}
+    item_pos: dict[int, list[int]] = {}
+    for j, cids in enumerate(items["concept_ids"]):
+        if len(cids) == 1 and cids[0] in cpos:
+            item_pos.setdefault(cpos[cids[0]], []).append(j)
+    testable = np.array(sorted(item_pos))
+    eval_rows = np.array([env._spos[s] for s in eval_ids])
+    obs0 = _Observer(eval_ids, concepts, prior)
+    n_eval = len(eval_ids)
+    if start == "history":
+        obs0.add_table(history)
+    else:
+        for _ in range(diagnostic_items):
+            rr = np.repeat(np.arange(n_eval), len(testable))
+            kk = np.tile(testable, n_eval)
+            obs0.add_arrays(rr, kk, _assess(env, eval_rows[rr], kk, item_pos, rng))
+    start_p = model.proba_all(env.theta[eval_rows]).sum(axis=1)
+
+    make = make or (lambda p: make_recommender(p, G))
+    result = SimulationResult(
+        env=(
+            f"{name}: {n_history}-learner history, {len(cat)} synthetic resources, "
+            f"grade {grade}, start {start}, difficulty read per {difficulty_reading}, "
+            f"seed {random_state}"
+        ),
+        students=n_students,
+        steps=steps,
+        settings={
+            "n_history": n_history,
+            "history_steps": history_steps,
+            "history_uses": len(usage),
+            "history_ratings": len(ratings),
+            "resources": len(cat),
+            "start": start,
+            "diagnostic_items": diagnostic_items if start == "diagnostic" else 0,
+        },
+    )
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(policies) * steps, desc="policies x steps")
+    for policy in policies:
+        rec = make(policy).fit(hcat, h_mastery, interactions=history)
+        penv = env.copy()
+        prng = np.random.default_rng([random_state, 7])
+        obs = _Observer(eval_ids, concepts, prior)
+        obs.n, obs.k = obs0.n.copy(), obs0.k.copy()
+        minutes = np.zeros(n_students)
+        seen: dict[str, list[str]] = {s: [] for s in eval_ids}
+        for _ in range(steps):
+            if observe == "true":
+                view = pd.DataFrame(
+                    model.proba_all(penv.theta[eval_rows]), index=eval_ids, columns=concepts
+                )
+            else:
+                view = obs.overrides()
+            out = rec.recommend_batch(eval_ids, k=1, mastery=view, seen=seen, reasons=False)
+            picks = dict(zip(out["student_id"], out["resource_id"]))
+            pc = dict(zip(out["student_id"], out["concept_id"]))
+            studied, cons = [], []
+            for i, sid in enumerate(eval_ids):
+                r = picks.get(sid)
+                if r is None:
+                    continue
+                step = penv.study(sid, resource_id=r)
+                minutes[i] += step.minutes
+                seen[sid].append(r)
+                studied.append(i)
+                cons.append(cpos[pc[sid]])
+            studied_a, cons_a = np.array(studied, int), np.array(cons, int)
+            ok = np.isin(cons_a, testable)
+            studied_a, cons_a = studied_a[ok], cons_a[ok]
+            for _ in range(2):
+                y = _assess(penv, eval_rows[studied_a], cons_a, item_pos, prng)
+                obs.add_arrays(studied_a, cons_a, y)
+            if bar is not None:
+                bar.update(1)
+        end_p = model.proba_all(penv.theta[eval_rows]).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gpm = np.where(minutes > 0, (end_p - start_p) / minutes, np.nan)
+        m, lo, hi = _t_interval(gpm)
+        result.policies[policy] = {
+            "gain_per_minute": m,
+            "gain_per_minute_ci": [lo, hi],
+            "gain": float(np.mean(end_p - start_p)),
+            "minutes": float(np.mean(minutes)),
+            "idle": int((minutes == 0).sum()),
+        }
+        result.per_student[policy] = gpm
+    if bar is not None:
+        bar.close()
+    return result
