@@ -2,7 +2,7 @@
 
 :func:`teaching_groups` clusters the students with at least one answer by their
 mastery of the taught concepts, using scikit-learn's :class:`~sklearn.cluster.KMeans`
-(``n_init=10``, seeded by ``random_state``). The number of groups is the ``k`` in
+(``n_init=4`` k-means++ starts, seeded by ``random_state``). The number of groups is the ``k`` in
 ``[min_groups, max_groups]`` with the highest mean silhouette coefficient
 (:func:`sklearn.metrics.silhouette_score`; ties go to the smaller ``k``), capped at
 ``n_students - 1`` as the silhouette needs. With fewer than three students with
@@ -119,7 +119,7 @@ def choose_k(
     scores: dict[int, float] = {}
     best: tuple[float, int, np.ndarray] | None = None
     for k in range(lo, hi + 1):
-        km = KMeans(n_clusters=k, n_init=10, random_state=random_state)
+        km = KMeans(n_clusters=k, n_init=4, random_state=random_state)
         # one thread: on a class-sized matrix OpenMP start-up costs ~10x the work
         with threadpool_limits(limits=1):
             labels = km.fit_predict(X)
