@@ -37,11 +37,18 @@ class Belief:
         Normalised (sum to 1).
     prev : int
         Last concept studied (see :class:`~edu_recsys.simulate.model.LearnerModel`).
+    rates : ndarray, shape (P,), optional
+        Each particle's learning rate, for models with ``rate_sd > 0``.
     """
 
     particles: np.ndarray
     weights: np.ndarray
     prev: int = -1
+    rates: np.ndarray | None = None
+
+    def study_kwargs(self, repeat: int = 1) -> dict:
+        """Keyword arguments for ``model.study`` on ``repeat`` stacked copies of the particles."""
+        return {} if self.rates is None else {"rate": np.tile(self.rates, repeat)}
 
     @classmethod
     def point(cls, theta: np.ndarray, prev: int = -1) -> Belief:
@@ -66,11 +73,13 @@ class ParticleEstimator:
     resample_below : float, default 0.1
         Resample-move when the effective sample size falls below this share of the pool.
     move_concepts : int, default 2
-        How many concepts of a particle's initial state a move proposes afresh.
+        How many latent coordinates of a particle's initial state a move proposes
+        afresh (for the graph model: the general ability or one concept's own part).
     random_state : int or Generator, optional
     prior : callable, optional
         ``prior(n, rng) -> (n, K) states`` replacing the model's population prior (e.g.
-        states around a tracer's mastery values). Moves redraw from it too.
+        states around a tracer's mastery values; its coordinates must be independent).
+        Moves redraw from it too.
 
     Examples
     --------
@@ -93,7 +102,15 @@ class ParticleEstimator:
         prior=None,
     ) -> None:
         self.model = model
-        self.prior = prior if prior is not None else model.prior_states
+        # the pool lives in the model's latent space (independent coordinates, so that
+        # redrawing one coordinate from its prior is an exact Metropolis-Hastings move)
+        if prior is None:
+            self._prior, self._to_state = model.prior_latent, model.from_latent
+        else:
+            self._prior, self._to_state = prior, (lambda z: np.array(z, dtype=float))
+        # a learner's own learning rate, when the model says rates differ: one more
+        # latent coordinate (standard normal; rate = exp(rate_sd * z))
+        self.rate_sd = float(getattr(model, "rate_sd", 0.0) or 0.0)
         self.n_particles = int(n_particles)
         self.resample_below = float(resample_below)
         self.move_concepts = int(move_concepts)
@@ -102,8 +119,8 @@ class ParticleEstimator:
     # ------------------------------------------------------------------ running
     def start(self, history=()) -> None:
         """Reset to the prior, then take in ``history`` (``(concept index, correct)`` pairs)."""
-        self.init = self.prior(self.n_particles, self.rng)
-        self.theta = self.init.copy()
+        self.init = self._draw(self.n_particles)
+        self.theta = self._to_state(self._state_part(self.init))
         self.loglik = np.zeros(self.n_particles)  # of the whole history, per particle
         self.logw = np.zeros(self.n_particles)  # importance weights since the last resampling
         self.prev = -1
@@ -111,11 +128,29 @@ class ParticleEstimator:
         for c, y in history:
             self.update(int(c), int(y))
 
+    def _draw(self, n: int) -> np.ndarray:
+        z = self._prior(n, self.rng)
+        if self.rate_sd > 0:
+            z = np.concatenate([z, self.rng.standard_normal((n, 1))], axis=1)
+        return z
+
+    def _state_part(self, z: np.ndarray) -> np.ndarray:
+        return z[:, :-1] if self.rate_sd > 0 else z
+
+    def _kw(self, z: np.ndarray) -> dict:
+        return {"rate": np.exp(self.rate_sd * z[:, -1])} if self.rate_sd > 0 else {}
+
+    @property
+    def rates(self) -> np.ndarray | None:
+        """Each particle's learning rate (None when the model has no rates)."""
+        return self._kw(self.init)["rate"] if self.rate_sd > 0 else None
+
     def update(self, concept: int, correct: int) -> None:
         """Take in one study step on ``concept`` followed by an answer on it."""
         m = self.model
         P = self.theta.shape[0]
-        self.theta, prev = m.study(self.theta, concept, np.full(P, self.prev))
+        prev = np.full(P, self.prev)
+        self.theta, prev = m.study(self.theta, concept, prev, **self._kw(self.init))
         self.prev = int(prev[0])
         step = m.answer_loglik(self.theta, concept, correct)
         self.loglik += step
@@ -135,24 +170,25 @@ class ParticleEstimator:
 
     def _replay(self, init: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         m = self.model
-        theta = init.copy()
+        theta = self._to_state(self._state_part(init))
         loglik = np.zeros(init.shape[0])
         prev = np.full(init.shape[0], -1)
+        kw = self._kw(init)
         for c, y in self.history:
-            theta, prev = m.study(theta, c, prev)
+            theta, prev = m.study(theta, c, prev, **kw)
             loglik += m.answer_loglik(theta, c, y)
         return theta, loglik
 
     def _resample_move(self) -> None:
-        P, K = self.init.shape
+        P, L = self.init.shape
         # systematic resampling: equal weights afterwards
         pos = (self.rng.random() + np.arange(P)) / P
         idx = np.minimum(np.searchsorted(np.cumsum(self._weights()), pos), P - 1)
         init, theta, loglik = self.init[idx], self.theta[idx], self.loglik[idx]
         # Metropolis-Hastings move; the proposal redraws a few concepts from the prior,
         # so the acceptance ratio is the likelihood ratio of the replayed history.
-        fresh = self.prior(P, self.rng)
-        pick = np.argsort(self.rng.random((P, K)), axis=1)[:, : self.move_concepts]
+        fresh = self._draw(P)
+        pick = np.argsort(self.rng.random((P, L)), axis=1)[:, : self.move_concepts]
         rows = np.arange(P)[:, None]
         prop = init.copy()
         prop[rows, pick] = fresh[rows, pick]
@@ -173,10 +209,22 @@ class ParticleEstimator:
         cols = np.arange(values.shape[1])
         return values[order[pick, cols], cols]
 
-    def belief(self, n: int = 16) -> Belief:
-        """The ``n`` most plausible distinct particles with renormalised weights."""
+    def belief(self, n: int = 16, method: str = "top") -> Belief:
+        """``n`` particles to plan on.
+
+        ``method="top"``: the ``n`` most plausible distinct particles, weights
+        renormalised (best when answers are nearly deterministic, as in KSS);
+        ``"sample"``: a systematic resample of ``n`` by weight, equally weighted (a
+        representative spread when answers are noisy).
+        """
         w = self._weights()
         P = len(w)
+        if method == "sample":
+            # deterministic positions: the same belief gives the same sample
+            pos = (0.5 + np.arange(n)) / n
+            keep = np.minimum(np.searchsorted(np.cumsum(w), pos), P - 1)
+            rates = None if self.rates is None else self.rates[keep]
+            return Belief(self.theta[keep].copy(), np.full(n, 1.0 / n), self.prev, rates)
         top = min(P, 8 * n)
         order = np.argpartition(-w, top - 1)[:top] if top < P else np.arange(P)
         order = order[np.argsort(-w[order], kind="stable")]
@@ -187,4 +235,5 @@ class ParticleEstimator:
         rank = np.argsort(first)[:n]
         keep = order[first[rank]]
         ww = summed[rank]
-        return Belief(self.theta[keep].copy(), ww / ww.sum(), self.prev)
+        rates = None if self.rates is None else self.rates[keep]
+        return Belief(self.theta[keep].copy(), ww / ww.sum(), self.prev, rates)

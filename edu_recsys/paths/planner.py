@@ -35,7 +35,12 @@ import pandas as pd
 
 from edu_recsys.constants import MASTERY_THRESHOLD, PRODUCTIVE_BAND
 from edu_recsys.exceptions import UnknownIdError
-from edu_recsys.graph import prerequisite_closure, prerequisite_groups, prerequisite_view
+from edu_recsys.graph import (
+    concepts_needed,
+    prerequisite_closure,
+    prerequisite_groups,
+    prerequisite_view,
+)
 from edu_recsys.paths.belief import Belief, ParticleEstimator
 from edu_recsys.paths.path import LearningPath, PathStep
 from edu_recsys.paths.search import PrerequisiteIndex, SearchResult, beam_search
@@ -76,12 +81,15 @@ class PathPlanner:
         Longest path planned (study steps); a longer route ends with status
         ``"partial"``.
     threshold : float, default MASTERY_THRESHOLD
-        A target whose believed success probability (weighted median) reaches it counts
-        as mastered and is skipped.
-    beam_width : int, default 16
+        A concept whose believed success probability (:meth:`mastery`) reaches it counts
+        as mastered: a mastered target is skipped, and a mastered prerequisite lets
+        its dependents into the path.
+    beam_width : int, default 8
     n_particles : int, default 500
-    plan_particles : int, default 8
-        Most plausible distinct particles the search plans on.
+    plan_particles : int, default 16
+        Particles the search plans on (a representative sample of the belief).
+    max_candidates : int or None, default 6
+        Concepts expanded per search node (see :func:`~edu_recsys.paths.search.beam_search`).
     random_state : int, default 0
     student_id : str, optional
 
@@ -118,9 +126,10 @@ class PathPlanner:
         budget_minutes: float | None = None,
         max_steps: int = 40,
         threshold: float = MASTERY_THRESHOLD,
-        beam_width: int = 16,
+        beam_width: int = 8,
         n_particles: int = 500,
-        plan_particles: int = 8,
+        plan_particles: int = 16,
+        max_candidates: int | None = 6,
         progress_weight: float = 0.2,
         random_state: int = 0,
         student_id: str | None = None,
@@ -139,6 +148,7 @@ class PathPlanner:
         self.max_steps = int(max_steps)
         self.beam_width = int(beam_width)
         self.plan_particles = int(plan_particles)
+        self.max_candidates = max_candidates
         self.progress_weight = float(progress_weight)
         relevant = prerequisite_closure(G, self.targets, include_targets=True)
         base = model if model is not None else GraphLearnerModel(G)
@@ -147,11 +157,13 @@ class PathPlanner:
         self._pos = {c: i for i, c in enumerate(self.concepts)}
         self.prereqs = PrerequisiteIndex(G, self.concepts)
         self.fallback_concepts: list[str] = []
+        self._given: dict[str, float] = {}
         prior = None
         if mastery is not None:
             mastery = {str(k): float(v) for k, v in dict(mastery).items() if v is not None}
             _, miss = self.model.states_from_mastery(mastery, 1, np.random.default_rng(0))
             self.fallback_concepts = list(miss)
+            self._given = {c: p for c, p in mastery.items() if c in self._pos}
 
             def prior(n, rng, _m=mastery):
                 return self.model.states_from_mastery(_m, n, rng)[0]
@@ -228,13 +240,21 @@ class PathPlanner:
     # ------------------------------------------------------------------ state
     @property
     def belief(self) -> Belief:
-        """The most plausible particles (what the search plans on)."""
-        return self.estimator.belief(self.plan_particles)
+        """The particles the search plans on (a representative sample of the belief)."""
+        return self.estimator.belief(self.plan_particles, "sample")
 
     def mastery(self) -> dict[str, float]:
-        """Believed success probability on a typical item of each modelled concept (median)."""
+        """Believed success probability on a typical item of each modelled concept.
+
+        The given mastery value of a concept as long as no answer on it was observed
+        (exactly what the tracer said); otherwise the belief's weighted median.
+        """
         med = self.estimator.summary(self.model.proba_all(self.estimator.theta))
-        return {c: float(med[i]) for i, c in enumerate(self.concepts)}
+        seen = {self.concepts[k] for k, _ in self.estimator.history}
+        return {
+            c: self._given[c] if c in self._given and c not in seen else float(med[i])
+            for i, c in enumerate(self.concepts)
+        }
 
     def observe(self, concept_id: str, correct: int) -> LearningPath:
         """Take in one study-and-answer step, then re-plan.
@@ -264,6 +284,8 @@ class PathPlanner:
         now = self.mastery()
         todo = [t for t in self.targets if now[t] < self.threshold]
         tidx = np.array([self._pos[t] for t in todo], dtype=np.intp)
+        start = np.array([now[c] >= self.threshold for c in self.concepts])
+        valued = self._valued(todo, start)
         return beam_search(
             self.model,
             self.belief,
@@ -273,7 +295,18 @@ class PathPlanner:
             self.prereqs,
             beam_width=self.beam_width,
             progress_weight=self.progress_weight,
+            start_mastered=start,
+            valued=valued,
+            max_candidates=self.max_candidates,
         )
+
+    def _valued(self, todo: list[str], start: np.ndarray) -> np.ndarray:
+        """Concepts whose progress the search rewards: the mastered ones (stronger bases)
+        and the unmastered ones the route needs (any-of alternatives not taken left out)."""
+        mastered = {c for c, m in zip(self.concepts, start) if m}
+        needed = set(concepts_needed(self.G, todo, mastered)) if todo else set()
+        keep = needed | mastered | set(todo)
+        return np.array([i for i, c in enumerate(self.concepts) if c in keep], dtype=np.intp)
 
     def plan(self) -> LearningPath:
         """The path from the current belief."""
@@ -361,8 +394,8 @@ class PathPlanner:
                 j += 1
             k = seq[i]
             c = self.concepts[k]
-            before_p = float(res.progress[i, k])
-            after_p = float(res.progress[j + 1, k])
+            before_p = float(res.success[i, k])
+            after_p = float(res.success[j + 1, k])
             before_m = float(res.mastery[i, k])
             practice = j - i + 1
             if c in self.targets:
@@ -374,11 +407,10 @@ class PathPlanner:
             first_visit = c not in seen and role != "reinforce"
             res_rows = self._pick_resources(c, before_p) if first_visit else []
             seen.add(c)
-            minutes = (
-                sum(m for _, m in items if m is not None)
-                if items and all(m is not None for _, m in items)
-                else practice * getattr(self.model, "step_minutes", 5.0)
-            )
+            # the items' own minutes; the model's step minutes for steps without one
+            step_min = getattr(self.model, "step_minutes", 5.0)
+            timed = [m for _, m in items if m is not None]
+            minutes = sum(timed) + (practice - len(timed)) * step_min
             minutes += sum(float(r.get("minutes") or 0.0) for r in res_rows)
             zh, en = self._reason(c, role, before_p, after_p, todo)
             node = self.G.nodes[c]

@@ -28,7 +28,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from edu_recsys.graph import learning_order, prerequisite_closure
+from edu_recsys.graph import concepts_needed, learning_order, prerequisite_closure
 from edu_recsys.paths.belief import Belief, ParticleEstimator
 from edu_recsys.paths.search import PrerequisiteIndex, beam_search
 from edu_recsys.simulate.episodes import Episode, PathEnvironment
@@ -137,6 +137,13 @@ class PlannerPolicy(Policy):
     progress_weight : float, default 0.2
     depth : int, optional
         Plan at most this many steps ahead (default: all the steps left).
+    confident : float, default 0.95
+        See :func:`~edu_recsys.paths.search.beam_search`.
+    max_candidates : int, optional
+        See :func:`~edu_recsys.paths.search.beam_search`.
+    belief : {"top", "sample"}, default "top"
+        How the planning particles are taken from the pool
+        (:meth:`~edu_recsys.paths.belief.ParticleEstimator.belief`).
     """
 
     def __init__(
@@ -147,9 +154,15 @@ class PlannerPolicy(Policy):
         n_particles: int = 1000,
         progress_weight: float = 0.2,
         depth: int | None = None,
+        confident: float = 0.95,
+        belief: str = "top",
+        max_candidates: int | None = None,
     ) -> None:
+        self.max_candidates = max_candidates
+        self.belief_method = belief
         self.truth = truth
         self.depth = depth
+        self.confident = confident
         self.name = "oracle" if truth else "default"
         self.beam_width = beam_width
         self.plan_particles = plan_particles
@@ -174,12 +187,26 @@ class PlannerPolicy(Policy):
                 self.sub, n_particles=self.n_particles, random_state=ep.seed + 2
             )
             self.estimator.start([(back[c], y) for c, y in ep.history if c in back])
+        # progress counts on mastered concepts and on the unmastered ones the route
+        # needs (any-of alternatives not taken left out), as in the PathPlanner
+        b = self._belief()
+        believed = b.weights @ self.sub.mastered(b.particles) >= 0.5
+        mastered = {c for c, m in zip(self.sub.concepts, believed) if m}
+        names = [self.sub.concepts[t] for t in self.targets]
+        keep = set(concepts_needed(env.graph, names, mastered)) | mastered | set(names)
+        self.valued = np.array(
+            [i for i, c in enumerate(self.sub.concepts) if c in keep], dtype=np.intp
+        )
 
     def _belief(self) -> Belief:
         if self.truth:
             prev = self.back.get(self.ep.prev, -1) if self.ep.prev >= 0 else -1
-            return Belief.point(self.ep.theta[self.cols], prev)
-        return self.estimator.belief(self.plan_particles)
+            b = Belief.point(self.ep.theta[self.cols], prev)
+            rate = self.env.true_rate(self.ep)
+            if rate is not None and getattr(self.sub, "rate_sd", 0.0) > 0:
+                b.rates = np.array([rate])
+            return b
+        return self.estimator.belief(self.plan_particles, self.belief_method)
 
     def choose(self) -> int:
         res = beam_search(
@@ -191,6 +218,9 @@ class PlannerPolicy(Policy):
             self.prereqs,
             beam_width=self.beam_width,
             progress_weight=self.progress_weight,
+            valued=self.valued,
+            confident=self.confident,
+            max_candidates=self.max_candidates,
         )
         if len(res.sequence):
             return int(self.cols[res.sequence[0]])
@@ -258,12 +288,20 @@ def make_policy(name: str, **kwargs) -> Policy:
 def planner_settings(env_name: str, policy: str = "default") -> dict:
     """The planner's settings for an environment (empty for the other policies).
 
-    KSS (10 concepts, a gate that makes order matter) plans every remaining step with a
-    wide beam; large graphs plan a few steps ahead with a narrower beam and fewer
-    particles, to stay within a few milliseconds per step.
+    KSS (10 concepts, a gate that makes order matter, answers without noise) plans every
+    remaining step with a wide beam on the most plausible particles; large graphs (noisy
+    answers) plan six steps ahead on a representative sample of the belief, expanding
+    the four most promising concepts per node, to stay within a few milliseconds.
     """
     if policy not in ("default", "oracle"):
         return {}
     if env_name == "kss":
         return {"beam_width": 16, "plan_particles": 8, "n_particles": 1000}
-    return {"beam_width": 8, "plan_particles": 8, "n_particles": 300, "depth": 6}
+    return {
+        "beam_width": 8,
+        "plan_particles": 16,
+        "n_particles": 500,
+        "depth": 6,
+        "belief": "sample",
+        "max_candidates": 4,
+    }

@@ -11,8 +11,8 @@ and particles of one depth go through the learner model in one vectorised call.
 Pruning comes from the graph, in two ways. Only *relevant* concepts are candidates
 (the targets and their prerequisite closure), and a candidate is *eligible* at a node
 only when its prerequisites are mastered there (any-of groups: one member suffices):
-believed mastered (at least half of the belief's weight) **and** either mastered at
-the start or studied earlier in the node's sequence. So the search only ever expands
+mastered at the start, or studied earlier in the node's sequence and believed mastered
+now (at least half of the belief's weight). So the search only ever expands
 the frontier, and a path never puts a concept before an unmastered prerequisite. A
 node whose targets are all mastered with high probability (``confident``), or that
 has no eligible concept left, stops (its sequence ends early).
@@ -47,14 +47,14 @@ class SearchResult:
     mastery : ndarray of float, shape (len(sequence) + 1, K)
         Believed probability that each concept is mastered before the first step
         (row 0) and after each step.
-    progress : ndarray of float, shape (len(sequence) + 1, K)
-        Expected progress (model-specific, in [0, 1]) at the same moments.
+    success : ndarray of float, shape (len(sequence) + 1, K)
+        Expected success probability on each concept's typical item at the same moments.
     """
 
     sequence: np.ndarray
     expected_mastered: np.ndarray
     mastery: np.ndarray
-    progress: np.ndarray
+    success: np.ndarray
 
 
 class PrerequisiteIndex:
@@ -121,6 +121,9 @@ def beam_search(
     progress_weight: float = 0.2,
     confident: float = 0.95,
     switch_penalty: float = 0.01,
+    start_mastered: np.ndarray | None = None,
+    valued: np.ndarray | None = None,
+    max_candidates: int | None = None,
 ) -> SearchResult:
     """Find a good study sequence of at most ``horizon`` steps for the believed learner.
 
@@ -131,7 +134,7 @@ def beam_search(
         ``P`` weighted particles over the model's ``K`` concepts.
     targets : array of int
     relevant : array of int
-        Candidate concepts, whose progress also counts (targets and prerequisites).
+        Candidate concepts (the targets and their prerequisites).
     horizon : int
     prereqs : PrerequisiteIndex
         Of the model's concepts.
@@ -143,6 +146,16 @@ def beam_search(
     switch_penalty : float, default 0.01
         Subtracted per change of concept between consecutive steps: among nearly equal
         sequences, the one that finishes a concept before moving on (easier to follow).
+    valued : array of int, optional
+        Concepts whose progress counts (default: ``relevant``). Leave out the
+        alternatives of an any-of group that the route does not need.
+    max_candidates : int, optional
+        Expand at most this many eligible concepts per node: those with the largest
+        quick gain (``model.gain`` on the node's mean state) times the chance that the
+        concept is not mastered yet. Default: all eligible concepts.
+    start_mastered : array of bool, shape (K,), optional
+        Concepts mastered at the start (default: believed mastered by at least half of
+        the belief's weight).
 
     Returns
     -------
@@ -150,6 +163,7 @@ def beam_search(
     """
     targets = np.asarray(targets, dtype=np.intp)
     relevant = np.asarray(relevant, dtype=np.intp)
+    valued = relevant if valued is None else np.asarray(valued, dtype=np.intp)
     P, K = belief.particles.shape
     w = belief.weights
     horizon = max(int(horizon), 0)
@@ -162,7 +176,9 @@ def beam_search(
 
     theta = belief.particles[None, :, :]
     prev = np.full((1, P), belief.prev, dtype=np.intp)
-    start_mastered = mastery_of(theta)[0] >= 0.5
+    if start_mastered is None:
+        start_mastered = mastery_of(theta)[0] >= 0.5
+    start_mastered = np.asarray(start_mastered, dtype=bool)
     studied = np.zeros((1, K), dtype=bool)
     mast = mastery_of(theta)
     seqs = np.zeros((1, 0), dtype=np.intp)
@@ -170,10 +186,12 @@ def beam_search(
     mix = np.random.default_rng(12345).random(K) + 0.5
     score = np.zeros(1)
     switches = np.zeros(1)
+    mean_now = w @ belief.particles[None, :, :][0]  # (K,) -> broadcast below
+    mean_now = mean_now[None, :]
     for _depth in range(horizon):
         believed = mast >= 0.5
         done = (mast[:, targets] >= confident).all(axis=1)
-        ok = believed & (start_mastered | studied)
+        ok = start_mastered | (believed & studied)
         # a concept already mastered with confidence is only worth studying again when
         # it is a direct prerequisite of a relevant concept not yet mastered
         firm = mast >= confident
@@ -183,16 +201,25 @@ def beam_search(
         node_idx, act = np.nonzero(elig)
         if len(node_idx) == 0:
             break
+        if max_candidates is not None and (elig.sum(axis=1) > max_candidates).any():
+            # keep each node's most promising candidates: quick gain on the node's
+            # mean state, times the chance that the concept is not yet mastered
+            quick = model.gain(mean_now[node_idx], act) * (1.0 - mast[node_idx, act])
+            order = np.lexsort((-quick, node_idx))
+            node_idx, act = node_idx[order], act[order]
+            starts = np.searchsorted(node_idx, node_idx, side="left")
+            rank = np.arange(len(node_idx)) - starts
+            node_idx, act = node_idx[rank < max_candidates], act[rank < max_candidates]
         M = len(node_idx)
         th = theta[node_idx].reshape(M * P, K)
         pv = prev[node_idx].reshape(M * P)
-        th, pv = model.study(th, np.repeat(act, P), pv)
+        th, pv = model.study(th, np.repeat(act, P), pv, **belief.study_kwargs(M))
         th = th.reshape(M, P, K)
         pv = pv.reshape(M, P)
         new_mast = mastery_of(th)
         # progress of the believed mean state (progress is nearly linear in the state)
         mean_th = np.einsum("mpk,p->mk", th, w)
-        prog = _progress(model, mean_th)[:, relevant].sum(axis=1)
+        prog = _progress(model, mean_th)[:, valued].sum(axis=1)
         last = seqs[node_idx, -1] if seqs.shape[1] else np.full(M, -2)
         new_switches = switches[node_idx] + (act != last)
         new_score = (
@@ -225,6 +252,7 @@ def beam_search(
         _, first = np.unique(key, return_index=True)
         keep = order[np.sort(first)][:beam_width]
         theta, prev, mast = th[keep], pv[keep], new_mast[keep]
+        mean_now = mean_th[keep]
         score, studied, seqs = new_score[keep], new_studied[keep], new_seqs[keep]
         switches = new_switches[keep]
     final = mast[:, targets].sum(axis=1)
@@ -235,11 +263,11 @@ def beam_search(
     th = belief.particles.copy()
     pv = np.full(P, belief.prev, dtype=np.intp)
     mastery = np.zeros((len(seq) + 1, K))
-    progress = np.zeros((len(seq) + 1, K))
+    success = np.zeros((len(seq) + 1, K))
     mastery[0] = w @ model.mastered(th).astype(float)
-    progress[0] = w @ _progress(model, th)
+    success[0] = w @ model.proba_all(th)
     for i, c in enumerate(seq):
-        th, pv = model.study(th, c, pv)
+        th, pv = model.study(th, c, pv, **belief.study_kwargs())
         mastery[i + 1] = w @ model.mastered(th).astype(float)
-        progress[i + 1] = w @ _progress(model, th)
-    return SearchResult(seq, mastery[1:, targets].sum(axis=1), mastery, progress)
+        success[i + 1] = w @ model.proba_all(th)
+    return SearchResult(seq, mastery[1:, targets].sum(axis=1), mastery, success)

@@ -86,6 +86,10 @@ class PathEnvironment(ABC):
     def step(self, ep: Episode, concept: int) -> int:
         """The learner studies ``concept`` and answers one item of it; returns 0/1."""
 
+    def true_rate(self, ep: Episode) -> float | None:
+        """The learner's hidden learning rate, when the environment has one (oracle only)."""
+        return None
+
     def exam(self, ep: Episode) -> int:
         """Number of target concepts mastered in the true state."""
         return int(self.model.mastered(ep.theta[None, :])[0, ep.targets].sum())

@@ -53,6 +53,9 @@ class GraphPathEnv(PathEnvironment):
         Largest number of unmastered concepts needed to reach the targets.
     rate_sd : float, default 0.3
         Spread of the hidden learning rates (log scale).
+    estimate_rates : bool, default False
+        Tell planners the spread of rates (their estimators then estimate each
+        learner's rate, and the oracle gets the true rate).
     name : str, default "graph"
 
     Examples
@@ -76,6 +79,7 @@ class GraphPathEnv(PathEnvironment):
         max_needed: int = 8,
         rate_sd: float = 0.3,
         name: str = "graph",
+        estimate_rates: bool = False,
     ) -> None:
         if grade is None:
             grades = sorted(d.get("grade") for _, d in G.nodes(data=True) if d.get("grade"))
@@ -103,6 +107,19 @@ class GraphPathEnv(PathEnvironment):
             np.array([pos[c] for c in cs], dtype=np.intp) for cs in self.items["concept_ids"]
         ]
         self._rates: dict[str, float] = {}
+        # what a platform knows about its bank: the average guessing and the spread of
+        # item difficulty around the concepts' (the planner's answer model)
+        spread = float(np.std(self._item_delta))
+        self.model = GraphLearnerModel(
+            G,
+            grade=grade,
+            answer_guessing=float(np.mean(self._item_c)),
+            # E[sigmoid(z - d)] with d ~ N(0, s^2) is close to sigmoid(z / sqrt(1 + pi s^2 / 8))
+            answer_slope=float(1.0 / np.sqrt(1.0 + np.pi * spread**2 / 8.0)),
+            # the planner may estimate each learner's rate (a tried option that did not
+            # pay: see docs/paths.md); by default it assumes the population's
+            rate_sd=self.rate_sd if estimate_rates else 0.0,
+        )
         later = [c for c in self.model.concepts if (G.nodes[c].get("grade") or 0) >= (grade or 0)]
         self._target_pool = np.array([pos[c] for c in later], dtype=np.intp)
 
@@ -118,6 +135,9 @@ class GraphPathEnv(PathEnvironment):
     def _study(self, theta: np.ndarray, k: int, rate: float) -> np.ndarray:
         new, _ = self.model.study(theta[None, :], k, rate=rate)
         return new[0]
+
+    def true_rate(self, ep: Episode) -> float | None:
+        return self._rates.get(ep.learner_id)
 
     def step(self, ep: Episode, concept: int) -> int:
         if ep.rng is None:

@@ -275,6 +275,10 @@ class KSSModel(LearnerModel):
         pre = (deficit * self.pred_mask[k]).sum(axis=1)
         return 0.5 * deficit[np.arange(theta.shape[0]), k] * np.exp(-pre)
 
+    def gain(self, theta: np.ndarray, concept: int | np.ndarray) -> np.ndarray:
+        """The ungated increment ``inc`` (see :meth:`increment`)."""
+        return self.increment(theta, concept)
+
     def study(self, theta, concept, prev=None):
         theta = np.atleast_2d(theta)
         B = theta.shape[0]

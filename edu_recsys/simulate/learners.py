@@ -49,7 +49,6 @@ from edu_recsys.simulate.model import LearnerModel, as_index
 __all__ = ["GraphLearnerModel", "concept_difficulty_logit"]
 
 _LOGIT_MASTERY = float(np.log(MASTERY_THRESHOLD / (1 - MASTERY_THRESHOLD)))
-_LOGIT_95 = float(np.log(0.95 / 0.05))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -97,6 +96,13 @@ class GraphLearnerModel(LearnerModel):
     concepts : sequence of str, optional
         Restrict the model to these concepts (they must be closed under
         prerequisites for the dynamics to be exact); default all nodes.
+    rate_sd : float, default 0.0
+        Spread (log scale) of learners' own learning rates in the population. With a
+        positive value a state estimator also estimates each learner's rate.
+    answer_guessing, answer_slope : float, default 0.0 and 1.0
+        The answer model a state estimator assumes (:meth:`answer_loglik`): an item
+        drawn from a bank with this average guessing and a spread of difficulties
+        (flatter slope). Mastery itself is always about the typical item.
 
     Examples
     --------
@@ -124,6 +130,9 @@ class GraphLearnerModel(LearnerModel):
         concept_sd: float = 0.6,
         grade_offsets: Mapping[str, float] | None = None,
         concepts=None,
+        answer_guessing: float = 0.0,
+        answer_slope: float = 1.0,
+        rate_sd: float = 0.0,
     ) -> None:
         self.graph = G
         P = prerequisite_view(G)
@@ -133,6 +142,9 @@ class GraphLearnerModel(LearnerModel):
         pos = {c: i for i, c in enumerate(self.concepts)}
         K = len(self.concepts)
         self.grade = grade
+        self.answer_guessing = float(answer_guessing)
+        self.answer_slope = float(answer_slope)
+        self.rate_sd = float(rate_sd)
         self.base_gain = float(base_gain)
         self.step_minutes = float(step_minutes)
         self.prereq_power = float(prereq_power)
@@ -181,6 +193,8 @@ class GraphLearnerModel(LearnerModel):
                 mem = np.flatnonzero(group_rows[g])
                 self._grp_idx[k, j, : len(mem)] = mem
                 self._grp_mask[k, j, : len(mem)] = True
+        pre = self.required | (self.group_members.T @ self.group_of.T).T.astype(bool)
+        self._pull = [(k, np.flatnonzero(pre[k])) for k in range(K) if pre[k].any()]
         A = np.zeros((K, K))
         for u, v in P.edges():
             if u in pos and v in pos:
@@ -203,6 +217,9 @@ class GraphLearnerModel(LearnerModel):
             concept_sd=self.concept_sd,
             grade_offsets=self.grade_offsets,
             concepts=[c for c in self.concepts if c in set(concepts)],
+            answer_guessing=self.answer_guessing,
+            answer_slope=self.answer_slope,
+            rate_sd=self.rate_sd,
         )
 
     def offsets(self) -> np.ndarray:
@@ -215,20 +232,25 @@ class GraphLearnerModel(LearnerModel):
             g < self.grade, o["earlier"], np.where(g == self.grade, o["current"], o["later"])
         )
 
-    def prior_states(self, n: int, random_state: np.random.Generator) -> np.ndarray:
-        K = self.n_concepts
-        general = random_state.normal(0.0, self.ability_sd, size=(n, 1))
-        own = random_state.normal(0.0, self.concept_sd, size=(n, K))
+    def prior_latent(self, n: int, random_state: np.random.Generator) -> np.ndarray:
+        """Independent standard-normal latents: the general ability, then one per concept."""
+        return random_state.standard_normal(size=(n, self.n_concepts + 1))
+
+    def from_latent(self, z: np.ndarray) -> np.ndarray:
+        """States from latents (see the module docstring for the prior)."""
+        z = np.atleast_2d(z)
+        general = self.ability_sd * z[:, :1]
+        own = self.concept_sd * z[:, 1:]
         theta = self.beta + self.offsets() + general + own
         # concepts are in prerequisite order: pull each one down by the mean shortfall
         # of its prerequisites (required ones and any-of members alike)
-        pre = self.required | (self.group_members.T @ self.group_of.T).T.astype(bool)
-        for k in range(K):
-            qs = np.flatnonzero(pre[k])
-            if len(qs):
-                short = np.maximum(0.0, self.mastery_ability[qs] - theta[:, qs]).mean(axis=1)
-                theta[:, k] -= 0.5 * short
+        for k, qs in self._pull:
+            short = np.maximum(0.0, self.mastery_ability[qs] - theta[:, qs]).mean(axis=1)
+            theta[:, k] -= 0.5 * short
         return theta
+
+    def prior_states(self, n: int, random_state: np.random.Generator) -> np.ndarray:
+        return self.from_latent(self.prior_latent(n, random_state))
 
     def states_from_mastery(
         self, mastery, n: int, random_state: np.random.Generator, spread: float = 0.4
@@ -270,10 +292,22 @@ class GraphLearnerModel(LearnerModel):
     def mastered(self, theta: np.ndarray) -> np.ndarray:
         return np.atleast_2d(theta) >= self.mastery_ability
 
+    def answer_loglik(self, theta, concept, correct) -> np.ndarray:
+        """log P(answer) on an item of the concept drawn from the bank, for estimation:
+        ``answer_guessing + (1 - answer_guessing) * sigmoid(answer_slope * (theta - beta))``
+        (a bank's average guessing, and a flatter slope for its spread of difficulty)."""
+        theta = np.atleast_2d(theta)
+        k = as_index(theta.shape[0], concept)
+        z = self.answer_slope * (theta[np.arange(theta.shape[0]), k] - self.beta[k])
+        c = self.answer_guessing
+        p = np.clip(c + (1 - c) * expit(z), 1e-6, 1 - 1e-6)
+        return np.where(np.asarray(correct) == 1, np.log(p), np.log1p(-p))
+
     def progress(self, theta: np.ndarray) -> np.ndarray:
-        """Progress of each concept in [0, 1]: ``theta - beta`` from -3 (success 0.05) to
-        the logit of 0.95, linearly (cheap, and linear in ability like the gains)."""
-        return np.clip((np.asarray(theta) - self.beta + 3.0) / (3.0 + _LOGIT_95), 0.0, 1.0)
+        """Progress of each concept in [0, 1]: ``theta - beta`` from -3 (success 0.05) up
+        to mastery, linearly. It stops at mastery because readiness does: a prerequisite
+        known beyond mastery does not speed up its dependents in this model."""
+        return np.clip((np.asarray(theta) - self.beta + 3.0) / (3.0 + _LOGIT_MASTERY), 0.0, 1.0)
 
     def readiness(self, theta: np.ndarray) -> np.ndarray:
         """``(B, K)``: how ready each row is to learn each concept (0..1)."""

@@ -43,6 +43,9 @@ class LearnerModel(ABC):
 
     graph: nx.DiGraph
     concepts: tuple[str, ...]
+    #: spread (log scale) of learners' own learning rates; 0: everyone learns alike, and
+    #: ``study`` takes no ``rate``
+    rate_sd: float = 0.0
 
     @property
     def n_concepts(self) -> int:
@@ -56,6 +59,18 @@ class LearnerModel(ABC):
     @abstractmethod
     def prior_states(self, n: int, random_state: np.random.Generator) -> np.ndarray:
         """``n`` states drawn from the population's prior (before any evidence)."""
+
+    def prior_latent(self, n: int, random_state: np.random.Generator) -> np.ndarray:
+        """Prior draws of independent latent coordinates (default: the states themselves).
+
+        A state estimator proposes new values coordinate by coordinate in this space,
+        which is exact only when the coordinates are independent under the prior.
+        """
+        return self.prior_states(n, random_state)
+
+    def from_latent(self, z: np.ndarray) -> np.ndarray:
+        """States from latents (default: the identity)."""
+        return np.array(z, dtype=float, copy=True)
 
     @abstractmethod
     def success_proba(self, theta: np.ndarray, concept: int | np.ndarray) -> np.ndarray:
@@ -89,6 +104,13 @@ class LearnerModel(ABC):
     ) -> tuple[np.ndarray, list[str]]:
         """``n`` states matching per-concept mastery probabilities; not supported here."""
         raise NotImplementedError(f"{type(self).__name__} cannot start from mastery values")
+
+    def gain(self, theta: np.ndarray, concept: int | np.ndarray) -> np.ndarray:
+        """A quick measure of what studying ``concept`` does to each row (ungated):
+        by default the total progress it adds."""
+        theta = np.atleast_2d(theta)
+        new, _ = self.study(theta, concept)
+        return (self.progress(new) - self.progress(theta)).sum(axis=1)
 
     def allowed(self, prev: np.ndarray) -> np.ndarray:
         """Boolean ``(B, K)``: which concepts a study step can change after ``prev``."""
