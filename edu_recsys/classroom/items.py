@@ -11,7 +11,8 @@ an interactions table (a class or a whole school) and reports, per item:
   instead, and so does everything when the whole table has a single outcome;
 - ``discrimination``: the corrected point-biserial correlation between the item and
   the student's share correct on the *other* items (NaN when either side is constant);
-- ``flags``: ``few_answers`` (fewer than ``min_answers``), ``all_correct``,
+- ``flags``: ``few_answers`` (fewer than ``min_answers``, default 20: below that the
+  point-biserial is too noisy to judge an item, so no discrimination flag), ``all_correct``,
   ``all_wrong``, ``negative_discrimination`` (< 0), ``low_discrimination`` (< 0.2,
   the usual classical-test-theory cut for a poor item).
 
@@ -141,7 +142,7 @@ def item_analysis(
     interactions: pd.DataFrame,
     G: nx.DiGraph | None = None,
     *,
-    min_answers: int = 5,
+    min_answers: int = 20,
     violation_limit: float = 0.3,
     min_pairs: int = 5,
     C: float = 1.0,
@@ -179,7 +180,7 @@ def item_analysis(
     ...     rows += [(f"s{s}", f"q{j}", ("a",), int(c)) for j, c in enumerate(p)]
     ...     rows += [(f"s{s}", "x", ("a",), 1 - int(p[1])), (f"s{s}", "easy", ("a",), 1)]
     >>> log = pd.DataFrame(rows, columns=["student_id", "item_id", "concept_ids", "correct"])
-    >>> ia = item_analysis(log, lang="en")
+    >>> ia = item_analysis(log, min_answers=5, lang="en")
     >>> ia.items[["item_id", "p_correct", "irt_b", "discrimination", "flags"]].round(2)
       item_id  p_correct  irt_b  discrimination                      flags
     0    easy       1.00  -2.56             NaN              [all_correct]

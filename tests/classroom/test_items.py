@@ -30,7 +30,7 @@ def simulated_log(n_students=200, seed=0, reversed_item=True):
 
 def test_statistics_recover_the_simulation():
     log, b = simulated_log()
-    ia = item_analysis(log)
+    ia = item_analysis(log)  # 200 students: above min_answers
     items = ia.items.set_index("item_id")
     est = items.loc[[f"q{j}" for j in range(6)], "irt_b"].to_numpy()
     assert np.all(np.diff(est) > 0)  # difficulty order recovered
@@ -92,6 +92,16 @@ def test_prerequisite_conflict_detected():
     assert ia.conflicts.loc[0, "violation_rate"] == pytest.approx(0.5, abs=0.1)
     c = ia.concepts.set_index("concept_id")
     assert c.loc["u", "p_correct"] == pytest.approx(0.5)
+
+
+def test_few_answers_get_no_discrimination_flag():
+    log, _ = simulated_log(n_students=12)
+    ia = item_analysis(log)
+    flags = ia.items.set_index("item_id")["flags"]
+    assert flags["rev"] == ["few_answers"]
+    assert "const" in set(ia.bad_items["item_id"])
+    for f in ia.bad_items["flags"]:  # only constant items; nothing judged on 12 answers
+        assert set(f) - {"few_answers"} <= {"all_correct", "all_wrong"}
 
 
 def test_empty_log():
