@@ -41,8 +41,9 @@ summary reports how much of the budget each set uses.
 
 Documented results: a budget of 0 (grades 1-2, or a subject share of 0) gives no items
 and the flag ``"no_written_homework"`` / ``"no_budget"``; a student without answers
-gets the class's average needs (flag ``"no_answers"``); a student for whom no item
-fits gets an empty set with the flag ``"nothing_suitable"``. Items without a usable
+gets the class's average needs (flag ``"no_answers"``; an empty set with that flag when
+the class has no answers either); a student for whom no item fits gets an empty set
+with the flag ``"nothing_suitable"``; an empty class gives empty tables. Items without a usable
 ``minutes`` value count :data:`DEFAULT_ITEM_MINUTES` (flag ``"default_minutes"``).
 Without predicted success, an item's success is estimated as the lowest mastery among
 its concepts (flag ``"p_from_mastery"``).
@@ -669,7 +670,7 @@ def personal_homework(
         p_item = bank.p_from_mastery(np.nan_to_num(m, nan=0.0))
         if P is not None:
             p_item = np.where(np.isnan(P[i]), p_item, P[i])
-        choices, note_code = _select_for_student(
+        choices = _select_for_student(
             sid=sid,
             m=m,
             student_ev=student_ev,
@@ -725,9 +726,10 @@ def personal_homework(
             )
         flag = "" if has[i] else "no_answers"
         note = "" if has[i] else text("hw.no_answers", lang)
-        if not choices:
-            flag = note_code or "nothing_suitable"
-            note = text("hw.nothing_suitable", lang)
+        if not choices and has.any():
+            flag, note = "nothing_suitable", text("hw.nothing_suitable", lang)
+        elif not choices:  # nobody in the class has answers yet
+            flag, note = "no_answers", text("hw.no_answers_empty", lang)
         sum_rows.append(
             {
                 "student_id": sid,
@@ -767,7 +769,7 @@ def _select_for_student(
     policy: HomeworkPolicy,
     threshold: float,
     jitter: np.ndarray,
-) -> tuple[list[tuple[int, int, str, float | None]], str]:
+) -> list[tuple[int, int, str, float | None]]:
     """Greedy choice of (bank row, concept index, kind, days) within the budget."""
     n_c = len(concepts)
     prereq_ok = met & ~mastered
@@ -867,7 +869,7 @@ def _select_for_student(
         used += bank.minutes[row]
     new = [c for c in chosen if c[2] != "review"]
     rev = [c for c in chosen if c[2] == "review"]
-    return new + rev, ""
+    return new + rev
 
 
 def class_homework(

@@ -109,6 +109,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "暂无作答记录：按全班情况布置",
         "en": "no answers yet: set from the class's needs",
     },
+    "hw.no_answers_empty": {
+        "zh": "暂无作答记录，全班也还没有数据：暂不布置个性化作业",
+        "en": "no answers yet, nor any in the class: no personalised homework yet",
+    },
     "hw.nothing_suitable": {
         "zh": "没有合适的题目（题库中无匹配知识点的题）",
         "en": "no suitable items (the item bank has none for the student's concepts)",

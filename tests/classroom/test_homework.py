@@ -206,3 +206,12 @@ def test_useful_items_give_the_same_homework(G, hand_class):
     a = personal_homework(long, G, bank, p_success=p_all, **kw)
     b = personal_homework(long, G, bank, p_success=p_useful, **kw)
     pd.testing.assert_frame_equal(a.items, b.items)
+
+
+def test_empty_class_and_class_without_answers(G, tiny_bank):
+    empty = pd.DataFrame(columns=["student_id", "concept_id", "mastery", "evidence", "fallback"])
+    hw = personal_homework(empty, G, tiny_bank, grade=8, roster=[])
+    assert hw.items.empty and hw.summary.empty
+    hw = personal_homework(empty, G, tiny_bank, grade=8, roster=["x", "y"])
+    assert hw.items.empty
+    assert hw.summary["flag"].tolist() == ["no_answers", "no_answers"]
