@@ -40,14 +40,12 @@ __all__ = [
     "plot_heatmap",
     "plot_weakest",
     "plot_graph",
+    "make_plots",
     "write_plots",
     "render_report",
 ]
 
 log = logging.getLogger(__name__)
-
-PLOT_NAMES = ("heatmap", "weakest", "graph")
-
 
 _fallback_warned = False
 
