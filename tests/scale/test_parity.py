@@ -1,0 +1,143 @@
+"""One implementation, two drivers: the Dask path equals the in-memory path."""
+
+from __future__ import annotations
+
+import dask
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from edu_recsys.mastery import make_model
+from edu_recsys.scale.features import fit_features, transform_partition
+from edu_recsys.scale.io import MANIFEST, partition_by_student, read_log, write_log
+from edu_recsys.scale.score import nightly_mastery, score_answers
+from edu_recsys.scale.simlog import SimLogParams, simulate_log
+from edu_recsys.scale.train import fit_dask
+
+
+@pytest.fixture(scope="module")
+def logs(dask_threads, tmp_path_factory):
+    """Train and test students of a simulated log, partitioned by student on disk."""
+    df = simulate_log(
+        SimLogParams(n_students=300, n_answers=12_000, n_items=240, n_concepts=24, random_state=7)
+    )
+    test_ids = set(df["student_id"].drop_duplicates().sample(frac=0.25, random_state=0))
+    out = {}
+    root = tmp_path_factory.mktemp("parity")
+    for name, part in (
+        ("train", df[~df["student_id"].isin(test_ids)]),
+        ("test", df[df["student_id"].isin(test_ids)]),
+    ):
+        ddf = partition_by_student(dd.from_pandas(part, npartitions=2, sort=False), npartitions=3)
+        write_log(ddf, str(root / name))
+        back = read_log(str(root / name))
+        # the in-memory table is the same rows in the same order
+        whole = back.compute().drop(columns="_seq").reset_index(drop=True)
+        out[name] = (back, whole)
+    out["root"] = root
+    return out
+
+
+@pytest.fixture(scope="module")
+def memory_model(logs):
+    return make_model("default", classifier__C=0.1).fit(logs["train"][1])
+
+
+def _attrs_equal(a, b) -> list[str]:
+    bad = []
+    for name, v in vars(a).items():
+        if not name.endswith("_") or name.startswith("__"):
+            continue
+        w = getattr(b, name, None)
+        if isinstance(v, np.ndarray) and v.dtype != object:
+            ok = w is not None and v.shape == w.shape and np.allclose(v, w, rtol=1e-9, atol=1e-12)
+        elif isinstance(v, pd.Index):
+            ok = v.equals(w)
+        elif isinstance(v, np.ndarray):
+            ok = w is not None and v.tolist() == w.tolist()
+        else:
+            ok = v == w
+        if not ok:
+            bad.append(name)
+    return bad
+
+
+def test_fitted_features_equal_the_in_memory_fit(logs, memory_model):
+    ddf, whole = logs["train"]
+    fitted = fit_features(make_model("default").features, list(ddf.to_delayed()))
+    assert _attrs_equal(memory_model.features_, fitted.features) == []
+    assert _attrs_equal(fitted.features, memory_model.features_) == []
+
+
+def test_partition_features_equal_in_memory_rows(logs, memory_model):
+    ddf, whole = logs["test"]
+    feats = memory_model.features_
+    per_part = dask.compute(
+        *[dask.delayed(transform_partition)(p, feats) for p in ddf.to_delayed()]
+    )
+    import scipy.sparse as sp
+
+    stacked = sp.vstack(per_part).tocsr()
+    ref = feats.transform(whole)
+    assert stacked.shape == ref.shape
+    # the same code on the same rows: equal up to rounding (the in-memory decayed sums
+    # run over the whole sorted table, so other students shift the last bits)
+    assert abs(stacked - ref).max() < 1e-11
+
+
+def test_same_model_scored_by_dask_is_identical(logs, memory_model, tmp_path):
+    ddf, whole = logs["test"]
+    man = score_answers(ddf, memory_model, str(tmp_path / "scores"))
+    assert (tmp_path / "scores" / MANIFEST).exists() and man["rows"] == len(whole)
+    got = pd.concat(pd.read_parquet(tmp_path / "scores" / f["path"]) for f in man["files"])
+    p_mem = memory_model.predict_proba(whole)
+    np.testing.assert_allclose(got["p_correct"].to_numpy(), p_mem, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(got["item_id"].to_numpy(), whole["item_id"].to_numpy())
+
+
+def test_nightly_mastery_equals_in_memory(logs, memory_model, tmp_path):
+    ddf, whole = logs["test"]
+    man = nightly_mastery(ddf, memory_model, str(tmp_path / "mastery"))
+    got = pd.concat(pd.read_parquet(tmp_path / "mastery" / f["path"]) for f in man["files"])
+    ref = memory_model.mastery(whole)
+    key = ["student_id", "concept_id"]
+    got = got.sort_values(key).reset_index(drop=True)
+    ref = ref.sort_values(key).reset_index(drop=True)
+    assert got[key].astype(str).equals(ref[key].astype(str))
+    np.testing.assert_allclose(got["mastery"].to_numpy(), ref["mastery"].to_numpy(), atol=1e-12)
+    np.testing.assert_array_equal(got["evidence"].to_numpy(), ref["evidence"].to_numpy(float))
+    assert man["rows"] == whole["student_id"].nunique() * len(memory_model.concepts_)
+
+
+def test_dask_fit_matches_in_memory_fit(logs, memory_model):
+    train, _ = logs["train"]
+    test, test_whole = logs["test"]
+    model, report = fit_dask(train, make_model("default", classifier__C=0.1), solver="lbfgs")
+    assert type(model) is type(memory_model)
+    assert report["answers"] == memory_model.n_answers_fit_
+    assert report["classifier"]["converged"]
+    p_mem = memory_model.predict_proba(test_whole)
+    p_dask = model.predict_proba(test_whole)
+    y = test_whole["correct"].to_numpy()
+    assert abs(roc_auc_score(y, p_mem) - roc_auc_score(y, p_dask)) < 0.002
+    # the same optimum, to within the solvers' tolerance
+    assert np.abs(p_mem - p_dask).mean() < 1e-3
+    assert np.abs(p_mem - p_dask).max() < 0.02
+    np.testing.assert_allclose(
+        model.concept_item_offset_, memory_model.concept_item_offset_, atol=0.02
+    )
+
+
+def test_streamed_sgd_fit_is_close(logs, memory_model):
+    train, _ = logs["train"]
+    _, test_whole = logs["test"]
+    model, report = fit_dask(
+        train, make_model("default", classifier__C=0.1), solver="sgd", epochs=3
+    )
+    assert report["solver"] == "sgd"
+    y = test_whole["correct"].to_numpy()
+    auc_mem = roc_auc_score(y, memory_model.predict_proba(test_whole))
+    auc_sgd = roc_auc_score(y, model.predict_proba(test_whole))
+    assert abs(auc_mem - auc_sgd) < 0.01
