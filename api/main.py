@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
+        serving.close()  # pending mastery snapshots
         if own_store:
             store.close()
 

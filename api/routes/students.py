@@ -77,9 +77,12 @@ def path(
     responses=errors(404),
     summary="Everything stored about the student (admin, or the student)",
 )
-def export(student_id: StudentIdDep, principal: PrincipalDep, store: StoreDep) -> dict:
+def export(
+    student_id: StudentIdDep, principal: PrincipalDep, store: StoreDep, serving: ServingDep
+) -> dict:
     if principal.role not in ("admin", "student"):
         raise ApiError(403, "forbidden", "only an admin or the student may export")
+    serving.flush_snapshots()  # the export shows the current mastery snapshot
     return store.export_student(student_id)
 
 

@@ -6,10 +6,15 @@
   process activates a new one);
 - the model's **online state** (``tracer.online_state(history)``), kept in step with the
   stored answers: answers ingested through this object update it in O(1) per answer
-  inside the ingest transaction, and the students' mastery snapshots are written in
-  that same transaction; answers stored by other processes are applied on the next
-  read (by ``seq``); an erasure (the store's *generation* changes) or a new model
-  rebuilds it from the stored answers;
+  inside the ingest transaction (a failed transaction discards the state, which is then
+  rebuilt from the store, so it never holds answers that were not stored); answers
+  stored by other processes are applied on the next read (by ``seq``); an erasure (the
+  store's *generation* changes) or a new model rebuilds it from the stored answers;
+- the students' persisted **mastery snapshots** (table ``student_mastery``), written
+  behind: students whose state changed are flushed at most every
+  ``snapshot_interval`` seconds (coalesced: one computation per student however many
+  batches arrived), never while an ingest is in flight, and after a restart the
+  students whose snapshot lags their answers are flushed again;
 - small caches of class-level results keyed by the store's version (newest answer,
   generation, active model, and a counter bumped by every change of the catalogue,
   graphs, classes and rosters), so that repeated requests are cheap and never stale.
@@ -165,19 +170,34 @@ class Serving:
         The ``edu_recsys.mastery.make_model`` preset used by :meth:`refit`.
     cache_size : int, default 64
         Class-level results kept per kind.
+    snapshot_interval : float, default 1.0
+        Seconds between flushes of changed students' mastery snapshots.
     """
 
-    def __init__(self, store, *, default_model: str = "default", cache_size: int = 64):
+    def __init__(
+        self,
+        store,
+        *,
+        default_model: str = "default",
+        cache_size: int = 64,
+        snapshot_interval: float = 1.0,
+    ):
         self.store = store
         self.default_model = default_model
+        self.snapshot_interval = snapshot_interval
         self._lock = threading.RLock()  # tracer, state and their bookkeeping
-        self._write_lock = threading.Lock()  # ingest / refit / erase in this process
+        self._write_lock = threading.RLock()  # ingest / refit / erase / flush in this process
         self._tracer: Any = None
         self._model_id: int | None = None
         self._state: Any = None
         self._state_seq = 0
+        self._student_seq: dict[str, int] = {}  # newest answer applied, per student
         self._state_generation: int | None = None
         self._cache = _LRU(cache_size)
+        self._dirty: set[str] = set()  # students whose snapshot is behind the state
+        self._wakeup = threading.Event()
+        self._closed = False
+        self._flusher: threading.Thread | None = None
 
     # -- versions and sync -------------------------------------------------------------
     def version(self) -> tuple:
@@ -213,8 +233,31 @@ class Serving:
         history = self.store.interactions(order="time")
         self._state = self._tracer.online_state(_model_input(history))
         self._state_seq = int(history["seq"].max()) if len(history) else 0
+        self._student_seq = (
+            {str(k): int(v) for k, v in history.groupby("student_id")["seq"].max().items()}
+            if len(history)
+            else {}
+        )
         self._state_generation = generation
+        self._mark_dirty(self._lagging_snapshots())
         log.info("online mastery state rebuilt from %d answers", len(history))
+
+    def _lagging_snapshots(self) -> list[str]:
+        """Students whose stored snapshot is older than their answers or the model."""
+        with self.store.engine.connect() as conn:
+            snaps = {
+                sid: (seq, mid)
+                for sid, seq, mid in conn.execute(
+                    select(
+                        StudentMastery.student_id, StudentMastery.last_seq, StudentMastery.model_id
+                    )
+                )
+            }
+        return [
+            sid
+            for sid, seq in self._student_seq.items()
+            if sid not in snaps or snaps[sid][0] < seq or snaps[sid][1] != self._model_id
+        ]
 
     def _apply(self, rows: pd.DataFrame) -> None:
         """Online updates for rows in ``seq`` order (caller holds the lock)."""
@@ -223,15 +266,19 @@ class Serving:
         n = len(rows)
         ts = rows["timestamp"].tolist() if "timestamp" in rows.columns else [None] * n
         update = self._state.update
-        for sid, item, concepts, correct, t in zip(
+        seqs = rows["seq"].tolist()
+        for sid, item, concepts, correct, t, q in zip(
             rows["student_id"].tolist(),
             rows["item_id"].tolist(),
             rows["concept_ids"].tolist(),
             rows["correct"].tolist(),
             ts,
+            seqs,
         ):
             update(sid, item, tuple(concepts), int(correct), timestamp=None if pd.isna(t) else t)
-        self._state_seq = max(self._state_seq, int(rows["seq"].max()))
+            self._student_seq[sid] = int(q)
+        self._state_seq = max(self._state_seq, int(max(seqs)))
+        self._mark_dirty(set(rows["student_id"].tolist()))
 
     def tracer(self, *, sync: bool = True) -> tuple[Any, int]:
         """(fitted tracer, model id) of the active model; raises NoModelError."""
@@ -246,9 +293,9 @@ class Serving:
     def ingest(self, interactions: pd.DataFrame) -> IngestResult:
         """Store a batch atomically and update the students' mastery online.
 
-        The online state and the students' mastery snapshots are updated inside the
-        ingest transaction; if the transaction fails the in-memory state is rebuilt
-        from the store on the next use, so it never holds answers that were not stored.
+        The online state is updated inside the ingest transaction; if the transaction
+        fails the state is rebuilt from the store on the next use, so it never holds
+        answers that were not stored. The students' snapshots follow (written behind).
         """
         with self._write_lock:
             try:
@@ -266,7 +313,6 @@ class Serving:
                     if first > self._state_seq + 1:  # rows other writers committed meanwhile
                         self._apply(_rows_between(session, self._state_seq, first))
                     self._apply(rows)
-                    self._write_snapshots(session, rows["student_id"].unique().tolist())
 
             try:
                 result = self.store.ingest(interactions, on_inserted=on_inserted)
@@ -295,36 +341,68 @@ class Serving:
         with self._lock:
             return self._state is not None
 
-    def _write_snapshots(self, session: Session, students: list[str]) -> None:
-        from edu_recsys.store.store import dialect_insert
+    # -- mastery snapshots (written behind) ------------------------------------------
+    def _mark_dirty(self, students) -> None:
+        """Students whose snapshot must be rewritten (caller holds ``_lock``)."""
+        if not students or self._closed:
+            return
+        self._dirty.update(students)
+        if self._flusher is None or not self._flusher.is_alive():
+            self._flusher = threading.Thread(
+                target=self._flush_loop, name="edu-recsys-snapshots", daemon=True
+            )
+            self._flusher.start()
 
-        now = utcnow()
-        counts = dict(
-            session.execute(
-                select(Interaction.student_id, func.count())
-                .where(Interaction.student_id.in_(students))
-                .group_by(Interaction.student_id)
-            ).all()
-        )
-        rows = [
-            {
-                "student_id": sid,
-                "model_id": self._model_id,
-                "mastery": {str(c): float(p) for c, p in self._state.mastery(sid).items()},
-                "n_answers": int(counts.get(sid, 0)),
-                "last_seq": self._state_seq,
-                "updated_at": now,
-            }
-            for sid in students
-        ]
-        ins = dialect_insert(session, StudentMastery)
-        session.execute(
-            ins.on_conflict_do_update(
-                index_elements=["student_id"],
-                set_={k: getattr(ins.excluded, k) for k in rows[0] if k != "student_id"},
-            ),
-            rows,
-        )
+    def _flush_loop(self) -> None:
+        while not self._closed:
+            self._wakeup.wait(self.snapshot_interval)
+            self._wakeup.clear()
+            try:
+                self.flush_snapshots()
+            except Exception as e:  # retried on the next round; never kills the service
+                log.warning("mastery snapshot flush failed (%s); will retry", type(e).__name__)
+
+    def flush_snapshots(self) -> int:
+        """Write the snapshots of the students whose online state changed; returns how
+        many. Never runs while an ingest is in flight (so never writes uncommitted state)."""
+        with self._write_lock:
+            with self._lock:
+                if self._state is None or not self._dirty:
+                    return 0
+                students = sorted(self._dirty)
+                self._dirty.clear()
+                now = utcnow()
+                rows = [
+                    {
+                        "student_id": sid,
+                        "model_id": self._model_id,
+                        "mastery": {str(c): float(p) for c, p in self._state.mastery(sid).items()},
+                        "n_answers": 0,
+                        "last_seq": self._student_seq.get(sid, 0),
+                        "updated_at": now,
+                    }
+                    for sid in students
+                ]
+            try:
+                with self.store.session(write=True) as session:
+                    for i in range(0, len(rows), 500):
+                        _upsert_snapshots(session, rows[i : i + 500])
+            except BaseException:
+                with self._lock:
+                    self._dirty.update(students)
+                raise
+        return len(rows)
+
+    def close(self) -> None:
+        """Flush pending snapshots and stop the background writer."""
+        self._closed = True
+        self._wakeup.set()
+        if self._flusher is not None:
+            self._flusher.join(timeout=30)
+        try:
+            self.flush_snapshots()
+        except Exception as e:
+            log.warning("final mastery snapshot flush failed (%s)", type(e).__name__)
 
     # -- refit -------------------------------------------------------------------------
     def refit(self, model: str | None = None) -> dict:
@@ -355,12 +433,8 @@ class Serving:
             self.store.set_meta("active_model_has_erased_data", "[]")
             with self._lock:
                 self._tracer, self._model_id, self._state = tracer, model_id, None
-            self._sync()
-            with self.store.session(write=True) as s:
-                students = list(s.scalars(select(Interaction.student_id).distinct()))
-                for i in range(0, len(students), 500):
-                    with self._lock:
-                        self._write_snapshots(s, students[i : i + 500])
+            self._sync()  # rebuilds the state; every snapshot (of the old model) is behind
+            self.flush_snapshots()
         self._cache.clear()
         return self.store.model_info(model_id)
 
@@ -830,6 +904,30 @@ class Serving:
             "model": model_info,
             "features": feature_status(),
         }
+
+
+def _upsert_snapshots(session: Session, rows: list[dict]) -> None:
+    """Insert or replace mastery snapshots, with each student's current answer count.
+
+    A student erased meanwhile has no row left to hang a snapshot on: skipped.
+    """
+    from edu_recsys.store.store import dialect_insert
+
+    counts = dict(
+        session.execute(
+            select(Interaction.student_id, func.count())
+            .where(Interaction.student_id.in_([r["student_id"] for r in rows]))
+            .group_by(Interaction.student_id)
+        ).all()
+    )
+    rows = [
+        {**r, "n_answers": int(counts[r["student_id"]])} for r in rows if r["student_id"] in counts
+    ]
+    if not rows:
+        return
+    ins = dialect_insert(session, StudentMastery)
+    update = {k: getattr(ins.excluded, k) for k in rows[0] if k != "student_id"}
+    session.execute(ins.on_conflict_do_update(index_elements=["student_id"], set_=update), rows)
 
 
 def _rows_between(session: Session, after: int, before: int) -> pd.DataFrame:

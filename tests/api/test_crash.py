@@ -145,8 +145,8 @@ def test_killed_mid_ingest_leaves_all_or_nothing(tmp_path):
         after = state_of(db, tag)
         assert after["integrity"] == "ok"
         assert after["batch"] in (0, N), after
-        # derived state commits with the answers
-        assert after["stats"] == after["total"] == after["snapshots"]
+        # aggregates commit with the answers; mastery snapshots are written behind
+        assert after["stats"] == after["total"] >= after["snapshots"]
         # restart and retry the same batch: it completes, nothing is counted twice
         proc = start_server(db, port, log)
         r = httpx.post(
@@ -159,7 +159,13 @@ def test_killed_mid_ingest_leaves_all_or_nothing(tmp_path):
         assert r.json()["inserted"] == N - after["batch"]
         assert r.json()["duplicates"] == after["batch"]
         final = state_of(db, tag)
-        assert final["batch"] == N and final["stats"] == final["total"] == final["snapshots"]
+        assert final["batch"] == N and final["stats"] == final["total"]
+        # the restarted service brings every lagging snapshot up to date
+        deadline = time.monotonic() + 30
+        while final["snapshots"] != final["total"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+            final = state_of(db, tag)
+        assert final["snapshots"] == final["total"]
     finally:
         if proc.poll() is None:
             proc.kill()

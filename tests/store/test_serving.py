@@ -48,7 +48,7 @@ def test_no_model_means_no_mastery(store):
     assert not s.has_online_state()
 
 
-def test_online_updates_match_batch_and_snapshots_commit_with_answers(serving, store):
+def test_online_updates_match_batch_and_snapshots_follow(serving, store):
     m = serving.student_mastery("s1")
     assert m["concepts"][0]["mastery"] == pytest.approx(expected(2, 2))
     serving.ingest(rows(3, start=2, correct=0))
@@ -56,8 +56,34 @@ def test_online_updates_match_batch_and_snapshots_commit_with_answers(serving, s
     batch = CountsTracer().mastery(store.interactions())
     assert online == pytest.approx(expected(2, 5))
     assert batch["mastery"].iloc[0] == pytest.approx(online)
+    assert serving.flush_snapshots() == 1
     snap = store.export_student("s1")["mastery"]
     assert snap["mastery"]["a"] == pytest.approx(online) and snap["n_answers"] == 5
+    assert serving.flush_snapshots() == 0  # nothing changed since
+
+
+def test_snapshots_coalesce_and_catch_up_after_a_restart(serving, store):
+    serving.student_mastery("s1")
+    for k in range(5):  # five batches, one snapshot computation
+        serving.ingest(rows(2, start=10 + 2 * k))
+    calls = []
+    real = serving._state.mastery
+    serving._state.mastery = lambda sid: calls.append(sid) or real(sid)
+    assert serving.flush_snapshots() == 1 and calls == ["s1"]
+    # answers stored while no service ran: a new service rewrites the lagging snapshot
+    store.ingest(rows(3, start=40, student="s2"))
+    fresh = Serving(store, snapshot_interval=0.05)
+    fresh.student_mastery("s2")
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        snap = store.export_student("s2")["mastery"]
+        if snap and snap["n_answers"] == 3:
+            break
+        time.sleep(0.05)
+    assert snap["n_answers"] == 3 and snap["mastery"]["a"] == pytest.approx(expected(3, 3))
+    fresh.close()
 
 
 def test_answers_from_another_process_are_picked_up(serving, store, tmp_path):
@@ -78,13 +104,17 @@ def test_answers_from_another_process_are_picked_up(serving, store, tmp_path):
 def test_a_failed_ingest_leaves_no_trace_in_memory(serving, store, monkeypatch):
     serving.student_mastery("s1")
 
-    def boom(*a, **k):
+    real_apply = serving._apply
+
+    def apply_then_fail(rows_):  # the state is updated, then the transaction fails
+        real_apply(rows_)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(serving, "_write_snapshots", boom)
+    monkeypatch.setattr(serving, "_apply", apply_then_fail)
     with pytest.raises(RuntimeError):
         serving.ingest(rows(3, start=5, correct=0))
     monkeypatch.undo()
+    assert serving.flush_snapshots() == 0  # nothing uncommitted reaches the snapshots
     assert len(store.interactions()) == 2
     assert serving._online_mastery(["s1"]).get("s1", {}).get("a", expected(2, 2)) == (
         pytest.approx(expected(2, 2))
