@@ -32,6 +32,8 @@ block              columns
 ``item_slopes``    per item: the standardised ability (2PL-like discrimination)
 ``concept_slopes`` per concept: the standardised concept rate and ability (each
                    concept learns at its own pace)
+``interactions``   pairwise products of the standardised key columns (item prior,
+                   abilities, rates, attempts, new concept): a little non-linearity
 =================  ================================================================
 
 Continuous columns are standardised with the training answers' mean and spread; each
@@ -83,6 +85,7 @@ BLOCKS = (
     "elapsed",
     "item_slopes",
     "concept_slopes",
+    "interactions",
 )
 _DENSE_BLOCKS = (
     "item_counts",
@@ -93,6 +96,19 @@ _DENSE_BLOCKS = (
     "gap",
     "ability",
     "elapsed",
+)
+
+# standardised columns whose pairwise products the "interactions" block adds ({h}: the
+# middle half-life)
+_INTERACTION_KEYS = (
+    "item_prior",
+    "total:ability_h{h}",
+    "concept:rate_h{h}",
+    "total:rate_h{h}",
+    "concept:new",
+    "total:attempts",
+    "concept:ability_h{h}",
+    "concept:attempts",
 )
 
 #: DAS3H's windows in seconds: hour, day, week, month, all time
@@ -703,6 +719,23 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
             Z = z * self.dense_weight_
             if fitting:
                 names += dnames
+            if "interactions" in self.blocks:
+                h = (
+                    f"{sorted(self.halflives)[len(self.halflives) // 2]:g}"
+                    if self.halflives
+                    else ""
+                )
+                keys = [k.format(h=h) for k in _INTERACTION_KEYS]
+                keys = [k for k in keys if k in self.dense_names_]
+                pos = [self.dense_names_.index(k) for k in keys]
+                pairs = [(i, j) for a, i in enumerate(pos) for j in pos[a + 1 :]]
+                if pairs:
+                    prod = np.stack([z[:, i] * z[:, j] for i, j in pairs], axis=1)
+                    Z = np.hstack([Z, prod * self._scale("interactions")])
+                    if fitting:
+                        names += [
+                            f"{self.dense_names_[i]}*{self.dense_names_[j]}" for i, j in pairs
+                        ]
         if fitting:
             self.feature_names_ = np.asarray(names, dtype=object)
             self.n_sparse_ = int(sum(p.shape[1] for p in parts))

@@ -16,9 +16,10 @@ name           model
 ``default``    Our model: Best-LR's features plus an item prior shrunk towards the
                concept's rate (cross-fitted), decayed success rates, recent outcome
                patterns and streaks, practice gaps, an Elo-like ability from
-               residuals and (with timestamps) DAS3H windows and elapsed times;
-               L2 logistic regression with C chosen by student-grouped CV on
-               ASSISTments 2009 training folds.
+               residuals, pairwise products of the key columns and (with
+               timestamps) DAS3H windows and elapsed times; L2 logistic regression,
+               C and block weights chosen by student-grouped CV on ASSISTments 2009
+               training folds (flat between C = 0.5 and 1).
 ``bkt``        Bayesian Knowledge Tracing, four parameters per concept (EM).
 ``bkt_forget`` BKT with a forgetting parameter.
 =============  =======================================================================
@@ -48,6 +49,7 @@ DEFAULT_BLOCKS = BEST_LR_BLOCKS + (
     "gap",
     "ability",
     "elapsed",
+    "interactions",
 )
 
 
