@@ -182,9 +182,13 @@ def _assess(env, env_rows, concept_idx, item_pos, rng) -> np.ndarray:
     """Assessment answers without learning or logging: one random single-concept item
     of each given concept per learner (``item_pos[k]``: item positions of concept k).
     Uses the environment's true answer probabilities (``LearnerEnv.item_proba``)."""
-    items = np.array([item_pos[k][int(rng.integers(len(item_pos[k])))] for k in concept_idx])
+    items = np.array(
+        [item_pos[k][int(rng.integers(len(item_pos[k])))] for k in concept_idx], dtype=np.intp
+    )
+    if len(items) == 0:
+        return np.zeros(0), items
     p = env.item_proba(np.asarray(env_rows), items)
-    return (rng.random(len(items)) < p).astype(float)
+    return (rng.random(len(items)) < p).astype(float), items
 
 
 def _history(env, model, catalogue, ids, steps, by_concept, rng):
@@ -201,7 +205,8 @@ def _history(env, model, catalogue, ids, steps, by_concept, rng):
             by_res_concept.setdefault(cids[0], []).append(j)
     order = list(model.concepts)
     usage, ratings = [], []
-    rows = np.array([env._spos[s] for s in ids])  # positions (read-only use)
+    pos = {s: i for i, s in enumerate(env.students)}
+    rows = np.array([pos[s] for s in ids])
     for _ in range(steps):
         P = model.proba_all(env.theta[rows])
         mastered = P >= 0.8
@@ -255,8 +260,9 @@ def simulate_policies(
     start: str = "history",
     diagnostic_items: int = 2,
     catalogue: Catalogue | None = None,
-    difficulty_reading: str = "contract",
+    difficulty_reading: str = "as-is",
     observe: str = "answers",
+    tracer: str = "default",
     random_state: int = 0,
     progress: bool = False,
 ) -> SimulationResult:
@@ -287,16 +293,21 @@ def simulate_policies(
         Diagnostic items per concept (``start="diagnostic"`` only).
     catalogue : Catalogue, optional
         Use this catalogue instead of a synthetic one.
-    observe : {"answers", "true"}, default "answers"
-        What the policies see: mastery estimated from the learners' answers, or
-        (``"true"``, an oracle tracer) their true success probabilities.
-    difficulty_reading : {"contract", "as-is"}, default "contract"
-        ``LearnerEnv`` fits a resource best to a learner whose success on a typical
-        item is ``1 - difficulty`` (a hard resource suits a weak learner). The
-        catalogue contract reads ``difficulty`` as hardness (0.5 = a typical item;
-        harder material suits stronger learners), so by default the environment is
-        given ``1 - difficulty``, which makes its fit best at success ``difficulty``.
-        ``"as-is"`` passes the catalogue unchanged.
+    observe : {"answers", "tracer", "true"}, default "answers"
+        What the policies see: mastery estimated from the learners' answers
+        (Beta-smoothed accuracy), the library's tracer ``make_model(tracer)`` fitted on
+        the history and queried with all answers so far before each step, or
+        (``"true"``, an oracle) their true success probabilities.
+    tracer : str, default "default"
+        Mastery preset for ``observe="tracer"``.
+    difficulty_reading : {"as-is", "contract"}, default "as-is"
+        ``LearnerEnv`` (as shipped) fits a resource best to a learner whose success on
+        a typical item is ``1 - difficulty``, i.e. a hard resource suits a weak
+        learner. The catalogue contract reads ``difficulty`` as hardness (0.5 = a
+        typical item), under which harder material suits stronger learners.
+        ``"as-is"`` (default) leaves the simulator unchanged; ``"contract"`` hands it
+        ``1 - difficulty``, so that its fit is best at success ``difficulty``. A
+        sensitivity check, reported beside the default.
     random_state : int, default 0
     progress : bool
         Show a tqdm bar over policies x steps.
@@ -352,18 +363,46 @@ def simulate_policies(
         if len(cids) == 1 and cids[0] in cpos:
             item_pos.setdefault(cpos[cids[0]], []).append(j)
     testable = np.array(sorted(item_pos))
-    eval_rows = np.array([env._spos[s] for s in eval_ids])
+    spos = {s: i for i, s in enumerate(env.students)}
+    eval_rows = np.array([spos[s] for s in eval_ids])
     obs0 = _Observer(eval_ids, concepts, prior)
     n_eval = len(eval_ids)
+    diag: list = []
     if start == "history":
         obs0.add_table(history)
     else:
         for _ in range(diagnostic_items):
             rr = np.repeat(np.arange(n_eval), len(testable))
             kk = np.tile(testable, n_eval)
-            obs0.add_arrays(rr, kk, _assess(env, eval_rows[rr], kk, item_pos, rng))
+            y, it = _assess(env, eval_rows[rr], kk, item_pos, rng)
+            obs0.add_arrays(rr, kk, y)
+            diag.append((rr, kk, y, it))
     start_p = model.proba_all(env.theta[eval_rows]).sum(axis=1)
 
+    if observe not in ("answers", "tracer", "true"):
+        raise ValueError("observe must be 'answers', 'tracer' or 'true'")
+    item_ids = items["item_id"].astype(str).to_numpy()
+    state0 = None
+    if observe == "tracer":
+        from edu_recsys.mastery import make_model
+
+        tr = make_model(tracer).fit(history)
+        h_mastery = tr.mastery(history)
+        # the evaluation learners' answers so far (history + diagnostic), canonical rows
+        state0 = [history[history["student_id"].isin(set(eval_ids))]]
+        t_diag = pd.Timestamp(int(env.clock.max()), tz="UTC")
+        for n, (rr, kk, y, it) in enumerate(diag):
+            state0.append(
+                pd.DataFrame(
+                    {
+                        "student_id": np.asarray(eval_ids, dtype=object)[rr],
+                        "item_id": item_ids[it],
+                        "concept_ids": [(concepts[k],) for k in kk],
+                        "correct": y.astype(np.int8),
+                        "timestamp": t_diag + pd.Timedelta(minutes=n),
+                    }
+                )
+            )
     make = make or (lambda p: make_recommender(p, G))
     result = SimulationResult(
         env=(
@@ -396,10 +435,19 @@ def simulate_policies(
         obs.n, obs.k = obs0.n.copy(), obs0.k.copy()
         minutes = np.zeros(n_students)
         seen: dict[str, list[str]] = {s: [] for s in eval_ids}
+        state = list(state0) if state0 is not None else None
         for _ in range(steps):
             if observe == "true":
                 view = pd.DataFrame(
                     model.proba_all(penv.theta[eval_rows]), index=eval_ids, columns=concepts
+                )
+            elif state is not None:
+                hist_now = pd.concat(state, ignore_index=True)
+                m = tr.mastery(hist_now, students=eval_ids, concepts=concepts)
+                view = pd.DataFrame(
+                    m["mastery"].to_numpy().reshape(len(eval_ids), len(concepts)),
+                    index=eval_ids,
+                    columns=concepts,
                 )
             else:
                 view = obs.overrides()
@@ -420,8 +468,21 @@ def simulate_policies(
             ok = np.isin(cons_a, testable)
             studied_a, cons_a = studied_a[ok], cons_a[ok]
             for _ in range(2):
-                y = _assess(penv, eval_rows[studied_a], cons_a, item_pos, prng)
+                y, it = _assess(penv, eval_rows[studied_a], cons_a, item_pos, prng)
                 obs.add_arrays(studied_a, cons_a, y)
+                if state is not None and len(it):
+                    ts = pd.to_datetime(penv.clock[eval_rows[studied_a]], utc=True)
+                    state.append(
+                        pd.DataFrame(
+                            {
+                                "student_id": np.asarray(eval_ids, dtype=object)[studied_a],
+                                "item_id": item_ids[it],
+                                "concept_ids": [(concepts[k],) for k in cons_a],
+                                "correct": y.astype(np.int8),
+                                "timestamp": ts,
+                            }
+                        )
+                    )
             if bar is not None:
                 bar.update(1)
         end_p = model.proba_all(penv.theta[eval_rows]).sum(axis=1)

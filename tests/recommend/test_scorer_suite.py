@@ -12,10 +12,28 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from edu_recsys.recommend import RECOMMENDATION_COLUMNS, SCORE_COLUMNS, Recommender
+from edu_recsys.recommend import (
+    RECOMMENDATION_COLUMNS,
+    SCORE_COLUMNS,
+    GainScorer,
+    Recommender,
+    Scorer,
+)
 from edu_recsys.resources import as_catalogue
 
+
+class ShortestFirst(Scorer):
+    """A user-defined scorer: the suite applies to custom scorers too."""
+
+    name = "shortest"
+
+    def score(self, batch):
+        return -batch.res.minutes[batch.r]
+
+
 SCORERS = [
+    GainScorer(time_weight=0.0, cf_weight=0.0),
+    ShortestFirst(),
     "default",
     "gain",
     "popularity",

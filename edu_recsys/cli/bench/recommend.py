@@ -49,6 +49,7 @@ def _run(args) -> int:
             start=args.start,
             difficulty_reading=args.difficulty_reading,
             observe=args.observe,
+            tracer=args.tracer,
             progress=not args.no_progress,
         )
         for seed in range(args.seed, args.seed + args.seeds)
@@ -123,7 +124,9 @@ def register(sub) -> None:
     p.add_argument("--students", type=int, default=200, help="evaluation learners")
     p.add_argument("--steps", type=int, default=20, help="study steps per learner")
     p.add_argument("--history", type=int, default=300, help="learners in the platform history")
-    p.add_argument("--seed", type=int, default=0, help="first seed")
+    p.add_argument(
+        "--seed", type=int, default=100, help="first seed (0-99 were used while developing)"
+    )
     p.add_argument(
         "--seeds", type=int, default=3, help="number of seeds (worlds) pooled (default 3)"
     )
@@ -135,14 +138,16 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--observe",
-        choices=("answers", "true"),
+        choices=("answers", "tracer", "true"),
         default="answers",
-        help="policies see mastery estimated from answers (default) or the true state",
+        help="policies see mastery estimated from answers (Beta-smoothed accuracy, "
+        "default), from the library's tracer updated online, or the true state",
     )
+    p.add_argument("--tracer", default="default", help="mastery preset for --observe tracer")
     p.add_argument(
         "--difficulty-reading",
-        choices=("contract", "as-is"),
-        default="contract",
+        choices=("as-is", "contract"),
+        default="as-is",
         help="how the simulator reads resource difficulty (see docs/recommend.md)",
     )
     p.add_argument("--quick", action="store_true", help="small settings (smoke run)")
