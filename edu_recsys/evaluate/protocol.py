@@ -171,7 +171,8 @@ def cross_validate_tracer(
     Returns
     -------
     dict
-        ``folds``: one dict per fold (metrics, ``fit_s``, ``predict_s``, ...) and the
+        ``folds``: one dict per fold (metrics, ``fit_s``, ``predict_s`` wall seconds,
+        ``fit_cpu_s``, ``predict_cpu_s`` CPU seconds of this process, ...) and the
         means over folds of every number (``auc`` is per answer).
     """
     fold_of_row = student_folds(interactions, n_splits, random_state)
@@ -182,16 +183,18 @@ def cross_validate_tracer(
     for k in ks:
         train = interactions.loc[fold_of_row != k].reset_index(drop=True)
         test = interactions.loc[fold_of_row == k].reset_index(drop=True)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         model = clone(estimator).fit(train)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         p, ans = model.predict_proba_answers(test)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         res = evaluate_predictions(test, p, ans)
         res.update(
             fold=k,
             fit_s=t1 - t0,
             predict_s=t2 - t1,
+            fit_cpu_s=c1 - c0,
+            predict_cpu_s=c2 - c1,
             predict_answers_per_s=ans.n_answers / max(t2 - t1, 1e-9),
             train_rows=int(len(train)),
         )

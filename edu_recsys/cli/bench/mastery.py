@@ -31,8 +31,20 @@ def run(
     memory: bool = True,
     leaky_rows: bool = False,
     online: bool = True,
+    threads: int | None = 1,
 ) -> dict:
-    """Run the benchmark and return the JSON object (see the module docstring)."""
+    """Run the benchmark and return the JSON object (see the module docstring).
+
+    ``threads`` caps the BLAS threads (default 1: on a shared 2-core machine, CPU
+    seconds then approximate the wall time an idle machine would show).
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads):
+        return _run(folds_dir, models, folds, memory, leaky_rows, online, threads)
+
+
+def _run(folds_dir, models, folds, memory, leaky_rows, online, threads) -> dict:
     from edu_recsys.data import read_folds
     from edu_recsys.evaluate import cross_validate_tracer
     from edu_recsys.mastery import build_answers, make_model
@@ -62,7 +74,11 @@ def run(
                 else ""
             )
         ),
-        "machine": {"cpus": os.cpu_count(), "loadavg_start": list(os.getloadavg())},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "blas_threads": threads,
+            "loadavg_start": list(os.getloadavg()),
+        },
         "models": {},
     }
     for name in names:
@@ -95,6 +111,7 @@ def summary_rows(result: dict) -> list[dict]:
                 "logloss": r.get("logloss"),
                 "ece": r.get("ece"),
                 "fit_s": r.get("fit_s"),
+                "fit_cpu_s": r.get("fit_cpu_s"),
                 "predict_s": r.get("predict_s"),
                 "answers_per_s": r.get("predict_answers_per_s"),
                 "peak_mem_mb": r.get("peak_mem_mb"),
@@ -122,6 +139,7 @@ def _cmd(args) -> int:
         folds=folds,
         memory=not args.no_memory,
         leaky_rows=args.leaky_rows,
+        threads=args.threads or None,
     )
     print(
         f"{result['dataset']}: {result['rows']} rows, {result['answers']} answers, "
@@ -147,6 +165,9 @@ def register(sub) -> None:
     p.add_argument("--folds", default=None, help="only these test folds, e.g. 1,2 (default all)")
     p.add_argument(
         "--no-memory", action="store_true", help="skip the peak-memory measurement (tracemalloc)"
+    )
+    p.add_argument(
+        "--threads", type=int, default=1, help="BLAS threads (default 1; 0 = library default)"
     )
     p.add_argument(
         "--leaky-rows",
