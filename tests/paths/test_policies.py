@@ -1,0 +1,101 @@
+"""The answers-only estimator, the policies in the simulators, and ``bench paths``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from edu_recsys.cli import main
+from edu_recsys.paths import ParticleEstimator, evaluate_policies, make_policy
+from edu_recsys.simulate.kss import KSSEnv
+
+
+def test_estimator_learns_the_state_from_answers():
+    env = KSSEnv(random_state=2)
+    m = env.model
+    prior = m.mastered(m.prior_states(5000, np.random.default_rng(0))).mean(axis=0)
+    hits, prior_hits = [], []
+    for ep in env.episodes(40):
+        est = ParticleEstimator(m, n_particles=500, random_state=0)
+        est.start(ep.history)
+        believed = est.belief(8).mastery(m) >= 0.5
+        truth = m.mastered(ep.theta[None, :])[0]
+        hits.append(np.mean(believed == truth))
+        prior_hits.append(np.mean((prior >= 0.5) == truth))
+    assert np.mean(hits) > 0.9
+    assert np.mean(hits) > np.mean(prior_hits) + 0.05
+
+
+def test_estimator_is_deterministic_under_a_seed():
+    env = KSSEnv(random_state=2)
+    ep = env.episodes(1)[0]
+    a, b = (ParticleEstimator(env.model, 300, random_state=5) for _ in range(2))
+    a.start(ep.history)
+    b.start(ep.history)
+    np.testing.assert_array_equal(a.belief(8).particles, b.belief(8).particles)
+
+
+def test_planner_beats_the_baselines_on_kss():
+    out = evaluate_policies(KSSEnv(1), ["default", "random", "topological"], 25, 20)
+    ep = {k: v["ep"] for k, v in out["policies"].items()}
+    assert ep["default"] > ep["random"] + 0.3
+    assert ep["default"] > ep["topological"] + 0.3
+    for v in out["policies"].values():
+        assert v["ep_ci"][0] <= v["ep"] <= v["ep_ci"][1]
+        assert len(v["ep_values"]) == 25
+
+
+def test_graph_episodes():
+    from edu_recsys.graph import load_graph
+    from edu_recsys.simulate.graph_env import GraphPathEnv
+
+    G = load_graph("math-7-9")
+    env = GraphPathEnv(G, random_state=3)
+    eps = env.episodes(5)
+    again = GraphPathEnv(G, random_state=3).episodes(5)
+    assert [e.history for e in eps] == [e.history for e in again]
+    for e in eps:
+        assert 1 <= len(e.targets) <= 3 and len(e.history) == 20
+        assert env.exam(e) < len(e.targets)
+        assert all(env.model.grade_of[t] >= 8 for t in e.targets)
+    out = evaluate_policies(env, ["default", "greedy-weakest", "oracle"], 3, 4)
+    assert set(out["policies"]) == {"default", "greedy-weakest", "oracle"}
+
+
+def test_unknown_policy():
+    with pytest.raises(ValueError, match="unknown policy"):
+        make_policy("psychic")
+
+
+def test_bench_paths_cli_json(tmp_path, capsys):
+    path = tmp_path / "paths.json"
+    code = main(
+        ["bench", "paths", "--env", "kss", "--learners", "4", "--steps", "3",
+         "--policies", "default,random,oracle", "--json", str(path), "--no-progress"]
+    )  # fmt: skip
+    assert code == 0
+    out = json.loads(path.read_text())
+    assert set(out) == {"env", "learners", "steps", "policies"}
+    assert (out["env"], out["learners"], out["steps"]) == ("kss", 4, 3)
+    assert set(out["policies"]) == {"default", "random", "oracle"}
+    for v in out["policies"].values():
+        assert set(v) == {"ep", "ep_ci", "promotion", "ms_per_step"}
+        assert len(v["ep_ci"]) == 2
+    assert "E_p" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--learners", "0"],
+        ["--steps", "0"],
+        ["--policies", "default,psychic"],
+    ],
+)
+def test_bench_paths_cli_bad_input(args, capsys):
+    code = main(["bench", "paths", "--env", "kss", "--no-progress", *args])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "error" in err[0]
