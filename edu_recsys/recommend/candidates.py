@@ -11,7 +11,9 @@ target      1.0     on the path to a requested target (``concepts_needed``) and 
 weak        1.0     practised (evidence > 0) and ``m < thr``; 0.5 x when its own
                     prerequisites are not yet met (fix those first)
 frontier    0.8     ``m < thr`` and prerequisites met (any-of groups honoured), times
-                    ``1 + unlock_bonus * log1p(direct dependents)``
+                    ``1 + unlock_bonus * log1p(direct dependents)``, times
+                    ``untaught_weight`` (0.5) when no student in the fitted data has
+                    answered on it (the class has not reached it yet)
 review      0.6     mastered, but the estimated mastery now,
                     ``m * 0.5 ** (days since last practice / half-life)`` with
                     half-life ``review_half_life_days * sqrt(1 + evidence)``, has
@@ -64,6 +66,9 @@ class CandidateSelector(BaseEstimator):
         Keep at most this many candidate concepts per student, the highest
         ``relevance x (1 - mastery)`` first (None: all). Bounds the work per student
         whatever the size of the graph.
+    untaught_weight : float, default 0.5
+        Relevance factor of frontier concepts nobody has practised yet (``taught``
+        in :meth:`select`).
 
     Examples
     --------
@@ -84,6 +89,7 @@ class CandidateSelector(BaseEstimator):
         review_half_life_days: float = 30.0,
         unlock_bonus: float = 0.1,
         max_concepts: int | None = 30,
+        untaught_weight: float = 0.5,
     ) -> None:
         self.sources = sources
         self.weights = weights
@@ -91,6 +97,7 @@ class CandidateSelector(BaseEstimator):
         self.review_half_life_days = review_half_life_days
         self.unlock_bonus = unlock_bonus
         self.max_concepts = max_concepts
+        self.untaught_weight = untaught_weight
 
     def fit(self, space: ConceptSpace, y=None) -> CandidateSelector:
         unknown = set(self.sources) - set(SOURCES)
@@ -115,6 +122,7 @@ class CandidateSelector(BaseEstimator):
         E: np.ndarray,
         days: np.ndarray | None = None,
         target: np.ndarray | None = None,
+        taught: np.ndarray | None = None,
     ):
         """Relevance, source code and current mastery, each S x C.
 
@@ -126,6 +134,8 @@ class CandidateSelector(BaseEstimator):
             Days since last practice (NaN = unknown).
         target : bool ndarray S x C, optional
             Concepts needed for the students' targets.
+        taught : bool ndarray C, optional
+            Concepts somebody has practised (default: all).
         """
         thr = self.threshold
         w = self.weights_
@@ -145,7 +155,10 @@ class CandidateSelector(BaseEstimator):
         if "review" in self.sources and days is not None:
             offer(mastered & (m_now < thr), w["review"], 4)
         if "frontier" in self.sources:
-            offer(~mastered & met, w["frontier"] * self.unlock_[None, :], 3)
+            fw = w["frontier"] * self.unlock_
+            if taught is not None:
+                fw = fw * np.where(taught, 1.0, self.untaught_weight).astype(np.float32)
+            offer(~mastered & met, fw[None, :], 3)
         if "weak" in self.sources:
             offer((E > 0) & ~mastered, np.where(met, w["weak"], 0.5 * w["weak"]), 2)
         if "target" in self.sources and target is not None:

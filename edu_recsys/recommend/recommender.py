@@ -176,7 +176,7 @@ class Recommender(BaseEstimator):
         Neighbours of the collaborative signal.
     diversity, type_penalty, type_quotas
         Reranker settings (:class:`~edu_recsys.recommend.rerank.DiversityReranker`).
-    review_half_life_days, unlock_bonus, max_concepts
+    review_half_life_days, unlock_bonus, max_concepts, untaught_weight
         Candidate-stage settings (:class:`~edu_recsys.recommend.CandidateSelector`).
     quality : QualityEstimator, optional
         Quality estimator (cloned; default ``QualityEstimator()``).
@@ -240,6 +240,7 @@ class Recommender(BaseEstimator):
         review_half_life_days: float = 30.0,
         unlock_bonus: float = 0.1,
         max_concepts: int | None = 30,
+        untaught_weight: float = 0.5,
         quality: QualityEstimator | None = None,
         pool_size: int = 50,
         batch_size: int = 500,
@@ -267,6 +268,7 @@ class Recommender(BaseEstimator):
         self.review_half_life_days = review_half_life_days
         self.unlock_bonus = unlock_bonus
         self.max_concepts = max_concepts
+        self.untaught_weight = untaught_weight
         self.quality = quality
         self.pool_size = pool_size
         self.batch_size = batch_size
@@ -364,6 +366,12 @@ class Recommender(BaseEstimator):
             ok = (si >= 0) & (ci >= 0)
             self.unseen_[si[ok], ci[ok]] = True
         self.mastery_ = np.where(np.isnan(M), self.pop_mastery_[None, :], M).astype(np.float32)
+        # concepts somebody practised (None: no evidence at all, so no schedule signal)
+        taught = (E > 0).any(axis=0)
+        if interactions is not None and len(interactions):
+            seen_c = {c for t in interactions["concept_ids"] for c in t}
+            taught |= np.asarray(self.concepts_.isin(list(seen_c)))
+        self.taught_ = taught if taught.any() else None
         self.evidence_ = E
         if md.last_ns is not None:
             last = np.full((S, C), _NO_TIME, np.int64)
@@ -425,6 +433,7 @@ class Recommender(BaseEstimator):
             review_half_life_days=self.review_half_life_days,
             unlock_bonus=self.unlock_bonus,
             max_concepts=self.max_concepts,
+            untaught_weight=self.untaught_weight,
         ).fit(self.concepts_space_)
         self.scorer_.fit(
             TrainData(
@@ -615,7 +624,7 @@ class Recommender(BaseEstimator):
         """Candidate stage for a batch: the scorers' :class:`Batch` and the context."""
         rows, cold, M, E, unseen, days, seen_m = self._student_arrays(ids, mastery, seen)
         target = self._targets(ids, M, targets)
-        rel, src, m_now = self.candidates_.select(M, E, days, target)
+        rel, src, m_now = self.candidates_.select(M, E, days, target, self.taught_)
         res = self.resources_space_
         if pairs is None:
             ps, pr = candidate_pairs(rel, res)

@@ -82,3 +82,14 @@ def test_review_brings_seen_resources_back(graph, catalogue, mastery_table):
     # without review the seen resource stays excluded
     rec2 = Recommender(graph, sources=("weak", "frontier")).fit(catalogue, rows)
     assert "a0" not in set(rec2.recommend("s0", k=30)["resource_id"])
+
+
+def test_untaught_frontier_concepts_weigh_less(graph):
+    space = ConceptSpace.build(graph, [])
+    sel = CandidateSelector(sources=("frontier",), unlock_bonus=0).fit(space)
+    order = list(space.concepts)
+    M = np.array([[0.9, 0.3, 0.3, 0.1, 0.1, 0.1]], np.float32)
+    taught = np.array([c in "ab" for c in order])
+    rel, _, _ = sel.select(M, np.zeros_like(M), taught=taught)
+    assert rel[0, order.index("b")] == np.float32(0.8)  # practised by somebody
+    assert rel[0, order.index("c")] == np.float32(0.4)  # nobody has reached c yet
