@@ -11,6 +11,8 @@ Subcommands:
 * ``fit LOG --out MODEL``: fit a mastery model on the partitions (larger than memory).
 * ``score LOG --model MODEL --out DIR``: P(correct) of every answer.
 * ``mastery LOG --model MODEL --out DIR``: the nightly mastery table of every student.
+* ``run LOG --out DIR``: fit on most students, score the held-out ones (AUC), and
+  write the nightly mastery table (:func:`edu_recsys.scale.pipeline.run_pipeline`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 from edu_recsys.cli._common import write_json
 
-__all__ = ["register"]
+__all__ = ["register", "quiet_dask"]
 
 
 def _add_cluster_options(p: argparse.ArgumentParser) -> None:
@@ -60,13 +62,17 @@ def _storage_options(args) -> dict[str, Any]:
     return out
 
 
-def _client(args):
-    from edu_recsys.scale.cluster import dask_client
-
-    # Dask's own INFO chatter only with -v
+def quiet_dask(args) -> None:
+    """Dask's own INFO chatter only with ``-v``."""
     level = logging.INFO if getattr(args, "verbose", 0) else logging.WARNING
     for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.core"):
         logging.getLogger(name).setLevel(level)
+
+
+def _client(args):
+    from edu_recsys.scale.cluster import dask_client
+
+    quiet_dask(args)
 
     return dask_client(
         args.scheduler,
@@ -208,10 +214,39 @@ def _cmd_mastery(args) -> int:
     return _done(args, man, t0, f"mastery table at {args.out}")
 
 
+def _cmd_run(args) -> int:
+    from edu_recsys.scale.pipeline import run_pipeline
+
+    t0 = time.time()
+    with _client(args) as client:
+        rep = run_pipeline(
+            args.log,
+            args.out,
+            model=args.model,
+            solver=args.solver,
+            epochs=args.epochs,
+            test_share=args.test_share,
+            seed=args.seed,
+            mastery=args.mastery,
+            rows_per_partition=args.rows_per_partition,
+            overwrite=args.overwrite,
+            storage_options=_storage_options(args) or None,
+            client=client,
+        )
+    rep["wall_s"] = round(time.time() - t0, 2)
+    print(
+        f"fitted on {rep['fit']['answers']:,} answers ({rep['fit']['solver']}), scored "
+        f"{rep['test_answers']:,} held-out answers: AUC {rep['auc']:.4f}; "
+        f"{rep['wall_s']:.1f} s -> {args.out}"
+    )
+    write_json(rep, args.json)
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "batch",
-        help="partitioned jobs on a Dask cluster (simulate, partition, fit, score, mastery)",
+        help="partitioned jobs on a Dask cluster (simulate, partition, fit, score, mastery, run)",
         description=__doc__.split("\n\n")[0],
     )
     bsub = p.add_subparsers(dest="batch", metavar="JOB")
@@ -254,6 +289,22 @@ def register(sub) -> None:
     s.add_argument("--rows-per-partition", type=int, default=500_000)
     _add_cluster_options(s)
     s.set_defaults(func=_cmd_fit)
+
+    s = bsub.add_parser(
+        "run", help="the whole nightly job: fit on most students, score the rest, mastery"
+    )
+    s.add_argument("log", help="log folder or URL")
+    s.add_argument("--out", required=True, help="output folder or URL")
+    s.add_argument("--model", default="default")
+    s.add_argument("--solver", choices=["auto", "lbfgs", "sgd"], default="auto")
+    s.add_argument("--epochs", type=int, default=1)
+    s.add_argument("--test-share", type=float, default=0.2)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--mastery", action=argparse.BooleanOptionalAction, default=True)
+    s.add_argument("--rows-per-partition", type=int, default=500_000)
+    s.add_argument("--overwrite", action="store_true")
+    _add_cluster_options(s)
+    s.set_defaults(func=_cmd_run)
 
     for name, fn, hlp in (
         ("score", _cmd_score, "P(correct) of every answer from earlier answers"),

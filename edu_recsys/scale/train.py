@@ -90,11 +90,22 @@ def _design_nbytes(design) -> int:
     return int(S.data.nbytes + S.indices.nbytes + S.indptr.nbytes + Z.nbytes + y.nbytes)
 
 
-def estimate_design_bytes(partitions: Sequence[Any], fitted: FittedFeatures, n_answers: int):
-    """Bytes of the whole training design, extrapolated from the first partition."""
-    X, y = dask.compute(dask.delayed(_design_xy)(partitions[0], fitted))[0]
-    per_row = _design_nbytes((X, y)) / max(X.shape[0], 1)
-    return int(per_row * n_answers)
+def _head_design_nbytes(df, fitted: FittedFeatures, rows: int) -> tuple[int, int]:
+    head = df.iloc[:rows]
+    # whole students only, so that the sample's histories are real ones
+    last = head["student_id"].iloc[-1] if len(head) else None
+    if len(head) == rows and last is not None and len(df) > rows:
+        head = head[head["student_id"] != last]
+    X, y, _ = training_design(head, fitted)
+    return _design_nbytes((X, y)), X.shape[0]
+
+
+def estimate_design_bytes(
+    partitions: Sequence[Any], fitted: FittedFeatures, n_answers: int, rows: int = 20_000
+) -> int:
+    """Bytes of the whole training design, extrapolated from a head of one partition."""
+    nbytes, n = dask.compute(dask.delayed(_head_design_nbytes)(partitions[0], fitted, rows))[0]
+    return int(nbytes / max(n, 1) * n_answers)
 
 
 def _n_rows(design) -> int:

@@ -1,0 +1,311 @@
+"""``edu-recsys bench scale``: province-size logs through Dask, and parity with memory.
+
+1. A seeded simulated log (default 20 million answers from 200,000 students) is
+   written as partitioned Parquet (reused when a matching one exists).
+2. On a fresh cluster (a LocalCluster of ``--workers`` processes with
+   ``--memory-limit`` each, or ``--scheduler``): the end-to-end job of
+   :func:`edu_recsys.scale.pipeline.run_pipeline` (fit on 80% of the students, score
+   every answer of the other 20%, AUC; optionally the nightly mastery of every
+   student), with wall time per stage, answers/s and each worker's peak memory.
+3. Feature building alone: one pass of the fitted transformer over every partition,
+   answers/s in total and per worker core; and one partition in this process.
+4. Parity on a slice (default 2 million answers, whole files): the same pipeline in
+   memory (``make_model(...).fit`` / ``predict_proba``) and through Dask; AUC of
+   both, prediction differences, and the in-memory model scored by Dask.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from edu_recsys.cli._common import format_table, write_json
+
+__all__ = ["register", "run"]
+
+
+def _data_dir(args) -> str:
+    if args.data:
+        return args.data
+    base = Path(os.environ.get("TMPDIR", tempfile.gettempdir()))
+    return str(base / f"edu-recsys-bench-scale-{args.answers}-{args.students}-{args.seed}")
+
+
+def _ensure_log(args, url: str) -> tuple[dict, float]:
+    from edu_recsys.scale.cluster import dask_client
+    from edu_recsys.scale.io import read_manifest
+    from edu_recsys.scale.simlog import SimLogParams, write_simulated_log
+
+    p = SimLogParams(n_students=args.students, n_answers=args.answers, random_state=args.seed)
+    try:
+        man = read_manifest(url)
+    except Exception:
+        man = None
+    gen = (man or {}).get("generator", {})
+    if (
+        man
+        and gen.get("n_answers") == p.n_answers
+        and gen.get("n_students") == p.n_students
+        and (gen.get("random_state") == p.random_state)
+    ):
+        return man, 0.0
+    t0 = time.time()
+    with dask_client(args.scheduler, n_workers=args.workers, memory_limit=args.memory_limit):
+        man = write_simulated_log(url, p, rows_per_file=args.rows_per_file, overwrite=True)
+    return man, time.time() - t0
+
+
+def _feature_pass(ddf, features) -> int:
+    import dask
+
+    from edu_recsys.scale.features import transform_partition
+
+    def rows(df, f):
+        X = transform_partition(df.drop(columns=["_seq"], errors="ignore"), f)
+        return X.shape[0]
+
+    f = dask.delayed(features)
+    return int(sum(dask.compute(*[dask.delayed(rows)(p, f) for p in ddf.to_delayed()])))
+
+
+def _full_run(args, url: str, out: str) -> dict[str, Any]:
+    from edu_recsys.scale.cluster import dask_client, worker_peak_memory
+    from edu_recsys.scale.io import read_log
+    from edu_recsys.scale.pipeline import run_pipeline
+    from edu_recsys.scale.train import load_model
+
+    res: dict[str, Any] = {}
+    with dask_client(
+        args.scheduler, n_workers=args.workers, memory_limit=args.memory_limit
+    ) as client:
+        n_threads = sum(client.nthreads().values())
+        rep = run_pipeline(
+            url,
+            out,
+            model=args.model,
+            solver=args.solver,
+            epochs=args.epochs,
+            seed=args.seed,
+            mastery=args.mastery,
+            overwrite=True,
+            client=client,
+        )
+        mem = worker_peak_memory(client)
+        res["pipeline"] = rep
+        res["worker_peak_rss_mb"] = {w: round(v["peak_rss"] / 2**20, 1) for w, v in mem.items()}
+        # feature building alone, with the fitted transformer
+        model = load_model(rep["model_path"])
+        ddf = read_log(url)
+        t0 = time.time()
+        n = _feature_pass(ddf, model.features_)
+        dt = time.time() - t0
+        res["feature_pass"] = {
+            "rows": n,
+            "seconds": round(dt, 3),
+            "answers_per_s": n / dt,
+            "answers_per_s_per_core": n / dt / max(n_threads, 1),
+            "cores": n_threads,
+        }
+    # one partition in this process (no Dask): the per-core speed of the feature code
+    import dask
+
+    part = dask.compute(read_log(url).to_delayed()[0])[0].drop(columns="_seq")
+    t0 = time.time()
+    model.features_.transform(part)
+    dt = time.time() - t0
+    res["feature_single_core"] = {"rows": len(part), "answers_per_s": len(part) / dt}
+    return res
+
+
+def _parity(args, url: str, out: str) -> dict[str, Any]:
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    from edu_recsys.mastery import make_model
+    from edu_recsys.scale.cluster import dask_client
+    from edu_recsys.scale.io import read_log, read_manifest
+    from edu_recsys.scale.pipeline import split_students
+    from edu_recsys.scale.score import score_answers
+    from edu_recsys.scale.train import fit_dask
+
+    man = read_manifest(url)
+    rows = np.cumsum([f["rows"] for f in man["files"]])
+    n_files = int(np.searchsorted(rows, args.slice_answers) + 1)
+    n_files = min(n_files, len(rows))
+    res: dict[str, Any] = {"files": n_files, "rows": int(rows[n_files - 1])}
+    with dask_client(
+        args.scheduler, n_workers=args.workers, memory_limit=args.memory_limit
+    ) as client:
+        ddf = read_log(url, max_files=n_files)
+        train, test = split_students(ddf, 0.2, args.seed)
+        t0 = time.time()
+        tr_mem = train.compute().drop(columns="_seq").reset_index(drop=True)
+        te_mem = test.compute().drop(columns="_seq").reset_index(drop=True)
+        res["read_s"] = round(time.time() - t0, 3)
+        # in memory
+        t0 = time.time()
+        mem = make_model(args.model).fit(tr_mem)
+        res["memory_fit_s"] = round(time.time() - t0, 3)
+        t0 = time.time()
+        p_mem = mem.predict_proba(te_mem)
+        res["memory_predict_s"] = round(time.time() - t0, 3)
+        # through Dask (exact solver)
+        t0 = time.time()
+        dsk, rep = fit_dask(train, args.model, solver="lbfgs", client=client)
+        res["dask_fit_s"] = round(time.time() - t0, 3)
+        res["dask_fit"] = {k: rep[k] for k in ("answers", "n_features", "classifier")}
+        t0 = time.time()
+        scored = score_answers(test, dsk).compute()
+        res["dask_score_s"] = round(time.time() - t0, 3)
+        p_dask = scored["p_correct"].to_numpy()
+        same = score_answers(test, mem).compute()["p_correct"].to_numpy()
+    # both fits on the same objective: where does each stop?
+    from sklearn.base import clone
+
+    Xa, ans = clone(mem.features)._fit_answers(tr_mem, split=True)
+    ya = ans.y
+    C = float(mem.classifier_.C)
+    for name, m in (("memory", mem), ("dask", dsk)):
+        w = m.classifier_.coef_[0]
+        ns = Xa.sparse.shape[1]
+        z = Xa.sparse @ w[:ns] + Xa.dense @ w[ns:] + m.classifier_.intercept_[0]
+        loss = float(np.sum(np.logaddexp(0.0, z) - ya * z))
+        res[f"objective_{name}"] = (C * loss + 0.5 * float(w @ w)) / (C * len(ya))
+    del Xa
+    y = te_mem["correct"].to_numpy()
+    assert len(p_dask) == len(y) and (scored["item_id"].to_numpy() == te_mem["item_id"]).all()
+    auc_m, auc_d = roc_auc_score(y, p_mem), roc_auc_score(y, p_dask)
+    d = np.abs(p_mem - p_dask)
+    res.update(
+        train_rows=len(tr_mem),
+        test_rows=len(te_mem),
+        auc_memory=auc_m,
+        auc_dask=auc_d,
+        auc_diff=abs(auc_m - auc_d),
+        pred_abs_diff_max=float(d.max()),
+        pred_abs_diff_mean=float(d.mean()),
+        memory_model_scored_by_dask_max_diff=float(np.abs(same - p_mem).max()),
+    )
+    return res
+
+
+def run(args) -> dict[str, Any]:
+    url = _data_dir(args)
+    out: dict[str, Any] = {
+        "benchmark": "scale",
+        "answers": args.answers,
+        "students": args.students,
+        "workers": args.workers,
+        "memory_limit": args.memory_limit,
+        "scheduler": args.scheduler,
+        "model": args.model,
+        "data": url,
+        "cpu_count": os.cpu_count(),
+        "load_avg_start": list(os.getloadavg()),
+    }
+    man, gen_s = _ensure_log(args, url)
+    out["generate_s"] = round(gen_s, 3)
+    out["files"] = len(man["files"])
+    work = tempfile.mkdtemp(prefix="edu-recsys-bench-scale-out-")
+    if not args.skip_full:
+        t0 = time.time()
+        out["full"] = _full_run(args, url, work + "/full")
+        out["full"]["wall_s"] = round(time.time() - t0, 3)
+    if not args.skip_parity:
+        out["parity"] = _parity(args, url, work + "/parity")
+    out["load_avg_end"] = list(os.getloadavg())
+    out["output"] = work
+    return out
+
+
+def _summary(res: dict) -> list[dict]:
+    rows = []
+    full = res.get("full")
+    if full:
+        p = full["pipeline"]
+        fe = full["feature_pass"]
+        rows += [
+            {"figure": "answers (train + test)", "value": p["answers"]},
+            {"figure": "fit + score wall s", "value": p["wall_fit_score_s"]},
+            {"figure": "  fit s", "value": p["stages"]["fit_s"]},
+            {"figure": "  score s", "value": p["stages"]["score_s"]},
+            {"figure": "nightly mastery s", "value": p["stages"].get("mastery_s")},
+            {"figure": "solver", "value": p["fit"]["solver"]},
+            {"figure": "AUC (held-out students)", "value": p["auc"]},
+            {"figure": "answers/s end to end", "value": p["answers"] / p["wall_fit_score_s"]},
+            {"figure": "feature answers/s/core", "value": fe["answers_per_s_per_core"]},
+            {
+                "figure": "feature answers/s 1 core",
+                "value": full["feature_single_core"]["answers_per_s"],
+            },
+            {"figure": "peak RSS per worker MB", "value": max(full["worker_peak_rss_mb"].values())},
+        ]
+    par = res.get("parity")
+    if par:
+        rows += [
+            {"figure": "slice answers", "value": par["rows"]},
+            {"figure": "AUC in memory", "value": par["auc_memory"]},
+            {"figure": "AUC Dask", "value": par["auc_dask"]},
+            {"figure": "|AUC diff|", "value": par["auc_diff"]},
+            {"figure": "max |p diff|", "value": par["pred_abs_diff_max"]},
+            {"figure": "mean |p diff|", "value": par["pred_abs_diff_mean"]},
+            {"figure": "objective memory", "value": par["objective_memory"]},
+            {"figure": "objective Dask", "value": par["objective_dask"]},
+            {
+                "figure": "same model, Dask vs memory",
+                "value": par["memory_model_scored_by_dask_max_diff"],
+            },
+        ]
+    return rows
+
+
+def _cmd(args) -> int:
+    from edu_recsys.cli.batch import quiet_dask
+
+    quiet_dask(args)
+    res = run(args)
+    print(format_table(_summary(res), ["figure", "value"]))
+    write_json(res, args.json)
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "scale",
+        help="20M simulated answers through Dask (fit, score, mastery) + parity with memory",
+        description=__doc__.split("\n\n")[0],
+    )
+    p.add_argument("--json", default=None, help="write the figures as JSON")
+    p.add_argument("--answers", type=int, default=20_000_000)
+    p.add_argument("--students", type=int, default=200_000)
+    p.add_argument(
+        "--slice-answers",
+        type=int,
+        default=2_000_000,
+        help="answers in the parity slice (whole files)",
+    )
+    p.add_argument("--rows-per-file", type=int, default=500_000)
+    p.add_argument(
+        "--data",
+        default=None,
+        help="log folder/URL (generated there when missing; default: $TMPDIR)",
+    )
+    p.add_argument("--model", default="default")
+    p.add_argument("--solver", choices=["auto", "lbfgs", "sgd"], default="auto")
+    p.add_argument("--epochs", type=int, default=1, help="passes of the sgd solver")
+    p.add_argument(
+        "--mastery",
+        action=__import__("argparse").BooleanOptionalAction,
+        default=True,
+        help="also run the nightly mastery job",
+    )
+    p.add_argument("--skip-full", action="store_true", help="parity slice only")
+    p.add_argument("--skip-parity", action="store_true", help="full run only")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--scheduler", default=None)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--memory-limit", default="4GiB")
+    p.set_defaults(func=_cmd)
