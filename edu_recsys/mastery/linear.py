@@ -20,10 +20,22 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import ThreadpoolController
 
-__all__ = ["SparseDenseLogisticRegression"]
+__all__ = ["SparseDenseLogisticRegression", "single_blas_thread"]
 
 log = logging.getLogger(__name__)
+
+
+_CONTROLLER = None
+
+
+def single_blas_thread():
+    """A context that runs BLAS on one thread (threadpoolctl)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def _as_parts(X, threshold: float):
@@ -156,6 +168,12 @@ class SparseDenseLogisticRegression(ClassifierMixin, BaseEstimator):
         self.fit_intercept = fit_intercept
 
     def fit(self, X, y, sample_weight=None):
+        # The vector operations here are too small to gain from BLAS threads, and
+        # threaded OpenBLAS slows down 100-fold on a busy machine: one thread.
+        with single_blas_thread():
+            return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight=None):
         y = np.asarray(y)
         classes = np.unique(y)
         if len(classes) != 2:

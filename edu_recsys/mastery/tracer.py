@@ -33,7 +33,7 @@ from edu_recsys.data.schema import CONCEPTS, ITEM, STUDENT
 from edu_recsys.exceptions import InvalidDataError
 from edu_recsys.mastery.answers import Answers, check_interactions
 from edu_recsys.mastery.features import HistoryFeatures, QueryBatch
-from edu_recsys.mastery.linear import SparseDenseLogisticRegression
+from edu_recsys.mastery.linear import SparseDenseLogisticRegression, single_blas_thread
 from edu_recsys.mastery.state import build_state, join_flags, query_batch
 
 __all__ = ["BaseTracer", "FeatureTracer", "MASTERY_COLUMNS"]
@@ -265,6 +265,12 @@ class FeatureTracer(BaseTracer):
         self.concept_item_offset_ = np.divide(s, c, out=np.zeros(nC), where=c > 0)
 
     def _margin(self, q: QueryBatch) -> np.ndarray:
+        if q.n >= 5000:  # see SparseDenseLogisticRegression.fit: threaded BLAS hurts here
+            with single_blas_thread():
+                return self._margin_impl(q)
+        return self._margin_impl(q)
+
+    def _margin_impl(self, q: QueryBatch) -> np.ndarray:
         f = self.features_
         if self._linear():
             S, Z = f.encode_split(q)
