@@ -72,6 +72,7 @@ __all__ = [
     "check_student_partitions",
     "is_partitioned_by_student",
     "canonical_partition",
+    "from_pandas",
     "concepts_to_arrow",
     "concepts_from_arrow",
     "frame_to_arrow",
@@ -89,6 +90,33 @@ _CSV_SUFFIXES = (".csv", ".tsv", ".csv.gz", ".tsv.gz", ".txt")
 
 
 # --------------------------------------------------------------------------- arrow
+
+
+def _parse_unique(values: list, sep: str | None) -> list[tuple[str, ...]]:
+    """Distinct concept strings -> tuples; also undoes Dask's ``str(tuple)``.
+
+    ``dask.dataframe`` turns object columns into strings, so a tuple ``("a", "b")``
+    may arrive as the text ``"('a', 'b')"``.
+    """
+    import ast
+
+    out: list = [None] * len(values)
+    rest = []
+    for i, v in enumerate(values):
+        if isinstance(v, str) and len(v) >= 2 and v[0] in "([" and v[-1] in ")]":
+            try:
+                lit = ast.literal_eval(v)
+            except (ValueError, SyntaxError):
+                lit = None
+            if isinstance(lit, (tuple, list)):
+                out[i] = tuple(str(c) for c in lit)
+                continue
+        rest.append(i)
+    if rest:
+        parsed = parse_concepts([values[i] for i in rest], sep)
+        for i, t in zip(rest, parsed):
+            out[i] = t
+    return out
 
 
 def concepts_from_arrow(arr: pa.Array | pa.ChunkedArray, sep: str | None = None) -> np.ndarray:
@@ -118,7 +146,7 @@ def concepts_from_arrow(arr: pa.Array | pa.ChunkedArray, sep: str | None = None)
         uniq = [tuple(u.split(_SEP)) if u else () for u in enc.dictionary.to_pylist()]
     else:
         enc = pc.fill_null(arr.cast(pa.string()), "").dictionary_encode()
-        uniq = parse_concepts(enc.dictionary.to_pylist(), sep)
+        uniq = _parse_unique(enc.dictionary.to_pylist(), sep)
     table = np.empty(len(uniq), dtype=object)
     for i, t in enumerate(uniq):
         table[i] = tuple(t)
@@ -136,7 +164,7 @@ def _joined_from_arrow(arr: pa.Array | pa.ChunkedArray, sep: str | None) -> pa.A
         return pc.fill_null(pc.binary_join(arr, _SEP), "")
     # separated strings: parse the distinct values only
     enc = pc.fill_null(arr.cast(pa.string()), "").dictionary_encode()
-    uniq = parse_concepts(enc.dictionary.to_pylist(), sep)
+    uniq = _parse_unique(enc.dictionary.to_pylist(), sep)
     return pa.array([_SEP.join(t) for t in uniq], pa.string()).take(enc.indices)
 
 
@@ -485,9 +513,15 @@ def _sort_students(df: pd.DataFrame) -> pd.DataFrame:
     return df.iloc[order].reset_index(drop=True)
 
 
-def _join_concepts(values: np.ndarray) -> np.ndarray:
-    """Concept tuples as ``\x1f``-joined strings (cheap to shuffle through Arrow)."""
+def _join_concepts(values: np.ndarray, sep: str | None = None) -> np.ndarray:
+    """Concept tuples as ``\x1f``-joined strings (cheap to shuffle through Arrow).
+
+    Strings (separated ids, or tuples that Dask turned into text) are parsed first.
+    """
     codes, uniq = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    uniq = list(uniq)
+    if any(not isinstance(u, tuple) for u in uniq):
+        uniq = _parse_unique(uniq, sep)
     joined = np.array([_SEP.join(u) for u in uniq] + [""], dtype=object)
     return joined[codes]  # code -1 (missing) -> ""
 
@@ -502,6 +536,20 @@ def _split_concepts(values: np.ndarray) -> np.ndarray:
         table[i] = tuple(u.split(_SEP)) if u else ()
     idx = enc.indices.to_numpy(zero_copy_only=False)
     return table[idx] if len(idx) else np.empty(0, dtype=object)
+
+
+def from_pandas(df: pd.DataFrame, npartitions: int) -> dd.DataFrame:
+    """A Dask frame of a canonical in-memory table, keeping ``concept_ids`` tuples.
+
+    :func:`dask.dataframe.from_pandas` turns object columns (the concept tuples) into
+    text; this helper ships them as joined strings and restores the tuples in each
+    partition. Rows stay in order (``sort=False``), split into contiguous chunks.
+    """
+    out = df.reset_index(drop=True).copy()
+    out[CONCEPTS] = pd.Series(_join_concepts(out[CONCEPTS].to_numpy()), dtype="str")
+    joined = dd.from_pandas(out, npartitions=npartitions, sort=False)
+    meta = df.iloc[:0].reset_index(drop=True)
+    return joined.map_partitions(_restore_concepts, meta=meta)
 
 
 def _restore_concepts(df: pd.DataFrame) -> pd.DataFrame:
