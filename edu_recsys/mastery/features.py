@@ -695,7 +695,10 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
                 self.dense_scale_ = np.where(sd > 1e-12, sd, 1.0)
                 self.dense_weight_ = np.array([self._scale(b) for b in dblocks])
                 self.dense_names_ = list(dnames)
-            z = (dense - self.dense_mean_) / self.dense_scale_
+            # in place: the dense block is the largest array of a fit
+            z = dense
+            z -= self.dense_mean_
+            z /= self.dense_scale_
             if "item_slopes" in self.blocks:
                 v = self._signal(z, ("total:ability", "total:rate"))
                 parts.append(
@@ -716,9 +719,7 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
                     )
                     if fitting:
                         names += [f"concept={c}:{label}" for c in self.concepts_]
-            Z = z * self.dense_weight_
-            if fitting:
-                names += dnames
+            pairs: list[tuple[int, int]] = []
             if "interactions" in self.blocks:
                 h = (
                     f"{sorted(self.halflives)[len(self.halflives) // 2]:g}"
@@ -729,13 +730,19 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
                 keys = [k for k in keys if k in self.dense_names_]
                 pos = [self.dense_names_.index(k) for k in keys]
                 pairs = [(i, j) for a, i in enumerate(pos) for j in pos[a + 1 :]]
-                if pairs:
-                    prod = np.stack([z[:, i] * z[:, j] for i, j in pairs], axis=1)
-                    Z = np.hstack([Z, prod * self._scale("interactions")])
-                    if fitting:
-                        names += [
-                            f"{self.dense_names_[i]}*{self.dense_names_[j]}" for i, j in pairs
-                        ]
+            d = z.shape[1]
+            Z = np.empty((n, d + len(pairs)))
+            np.multiply(z, self.dense_weight_, out=Z[:, :d])
+            if fitting:
+                names += dnames
+            if pairs:
+                w_int = self._scale("interactions")
+                for k, (i, j) in enumerate(pairs):
+                    np.multiply(z[:, i], z[:, j], out=Z[:, d + k])
+                    if w_int != 1.0:
+                        Z[:, d + k] *= w_int
+                if fitting:
+                    names += [f"{self.dense_names_[i]}*{self.dense_names_[j]}" for i, j in pairs]
         if fitting:
             self.feature_names_ = np.asarray(names, dtype=object)
             self.n_sparse_ = int(sum(p.shape[1] for p in parts))
