@@ -498,8 +498,8 @@ def read_log(
 # ------------------------------------------------------------------------ partitioning
 
 
-def _sort_students(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows ordered by student, then time, then input order (stable, deterministic)."""
+def _sort_students(df: pd.DataFrame, group: str | None = None) -> pd.DataFrame:
+    """Rows ordered by [group,] student, then time, then input order (deterministic)."""
     if not len(df):
         return df.reset_index(drop=True)
     keys = [df[_SEQ].to_numpy()] if _SEQ in df.columns else [np.arange(len(df))]
@@ -509,6 +509,8 @@ def _sort_students(df: pd.DataFrame) -> pd.DataFrame:
         keys.append(t)
     codes, _ = pd.factorize(df[STUDENT], sort=True)
     keys.append(codes)
+    if group is not None and group != STUDENT:
+        keys.append(pd.factorize(df[group], sort=True)[0])
     order = np.lexsort(keys)
     return df.iloc[order].reset_index(drop=True)
 
@@ -569,8 +571,8 @@ def _pre_shuffle(df: pd.DataFrame, partition_info=None) -> pd.DataFrame:
     return out
 
 
-def _post_shuffle(df: pd.DataFrame) -> pd.DataFrame:
-    out = _sort_students(df)
+def _post_shuffle(df: pd.DataFrame, group: str | None = None) -> pd.DataFrame:
+    out = _sort_students(df, group)
     out[CONCEPTS] = _split_concepts(out[CONCEPTS].to_numpy(dtype=object))
     return out
 
@@ -582,6 +584,7 @@ def partition_by_student(
     rows_per_partition: int | None = None,
     total_rows: int | None = None,
     shuffle_method: str | None = None,
+    key: str = STUDENT,
 ) -> dd.DataFrame:
     """Shuffle a log so that every partition holds whole students, in time order.
 
@@ -601,6 +604,9 @@ def partition_by_student(
         Target rows per partition; needs ``total_rows`` or computes the length.
     shuffle_method : str, optional
         ``"tasks"`` or ``"p2p"`` (Dask's default when None).
+    key : str
+        Column whose values are kept whole (default ``student_id``; e.g. ``class_id``
+        for per-class jobs, each class's students then sorted as above).
     """
     if npartitions is None and rows_per_partition:
         n = total_rows if total_rows is not None else int(ddf.shape[0].compute())
@@ -608,9 +614,9 @@ def partition_by_student(
     meta = _pre_shuffle(ddf._meta).iloc[:0]
     ready = ddf.map_partitions(_pre_shuffle, meta=meta)
     kw = {"shuffle_method": shuffle_method} if shuffle_method else {}
-    shuffled = ready.shuffle(on=STUDENT, npartitions=npartitions, ignore_index=True, **kw)
+    shuffled = ready.shuffle(on=key, npartitions=npartitions, ignore_index=True, **kw)
     out_meta = meta.assign(**{CONCEPTS: pd.Series([], dtype=object)})
-    return shuffled.map_partitions(_post_shuffle, meta=out_meta)
+    return shuffled.map_partitions(_post_shuffle, key, meta=out_meta)
 
 
 def _partition_students(df: pd.DataFrame, partition_info=None) -> pd.DataFrame:

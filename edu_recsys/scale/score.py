@@ -14,7 +14,8 @@ Jobs:
 * :func:`nightly_mastery`: the mastery long table (``student_id, concept_id, mastery,
   evidence, fallback``) of every student (``tracer.mastery`` per partition).
 * :func:`class_reports` and :func:`class_homework`: per class, from a roster
-  (``student_id, class_id``), with :mod:`edu_recsys.classroom`.
+  (``student_id, class_id``), with :mod:`edu_recsys.classroom`, on partitions that
+  hold whole classes (:func:`partition_by_class`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ __all__ = [
     "predictions_frame",
     "model_info",
     "collect",
+    "partition_by_class",
+    "class_reports",
+    "class_homework",
 ]
 
 log = logging.getLogger(__name__)
@@ -245,3 +249,200 @@ def nightly_mastery(
 def collect(ddf: dd.DataFrame, retries: int = 1) -> pd.DataFrame:
     """Compute a (small) Dask frame, with retries on a distributed client."""
     return compute_with_retries(ddf, retries)
+
+
+# --------------------------------------------------------------------- per-class jobs
+
+CLASS = "class_id"
+
+_CLASS_META = pd.DataFrame(
+    {
+        CLASS: pd.Series([], dtype="str"),
+        "n_students": pd.Series([], dtype=np.int64),
+        "n_rows": pd.Series([], dtype=np.int64),
+        "status": pd.Series([], dtype="str"),
+        "json": pd.Series([], dtype="str"),
+    }
+)
+
+
+def _check_roster(roster: pd.DataFrame) -> pd.DataFrame:
+    from edu_recsys.exceptions import InvalidDataError
+
+    for col in (STUDENT, CLASS):
+        if col not in roster.columns:
+            raise InvalidDataError(
+                "missing roster column", column=col, expected="student_id and class_id"
+            )
+    out = roster.copy()
+    out[STUDENT] = out[STUDENT].astype(str)
+    out[CLASS] = out[CLASS].astype(str)
+    return out.drop_duplicates([STUDENT, CLASS]).reset_index(drop=True)
+
+
+class _WithClass:
+    def __init__(self, roster: pd.DataFrame):
+        self.roster = roster[[STUDENT, CLASS]]
+
+    def __call__(self, df: pd.DataFrame) -> pd.DataFrame:
+        # a student in several classes (one roster per subject) joins each of them
+        return df.merge(self.roster, on=STUDENT, how="inner", sort=False)
+
+
+def partition_by_class(
+    ddf: dd.DataFrame, roster: pd.DataFrame, npartitions: int | None = None
+) -> dd.DataFrame:
+    """The log's rows of rostered students, shuffled so that every class is whole.
+
+    Adds ``class_id`` from ``roster`` (``student_id, class_id``); inside a partition
+    rows are ordered by class, student and time.
+    """
+    from edu_recsys.scale.io import partition_by_student
+
+    r = _check_roster(roster)
+    joined = ddf.map_partitions(
+        _WithClass(r), meta=ddf._meta.assign(**{CLASS: pd.Series([], dtype="str")})
+    )
+    return partition_by_student(joined, npartitions=npartitions or ddf.npartitions, key=CLASS)
+
+
+def _clean(o: Any) -> Any:
+    """JSON-ready values: NaN/inf -> None, numpy scalars -> Python."""
+    if isinstance(o, float):
+        return None if (np.isnan(o) or np.isinf(o)) else o
+    if isinstance(o, Mapping):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    if isinstance(o, np.generic):
+        return _clean(o.item())
+    return o
+
+
+def _json(obj: Any) -> str:
+    import json
+
+    return json.dumps(_clean(obj), ensure_ascii=False, default=str)
+
+
+class _PerClass:
+    """Runs ``what`` (report or homework) for every class of a partition."""
+
+    def __init__(self, what, model, G, roster, kwargs):
+        self.what, self.model, self.G, self.kwargs = what, model, G, kwargs
+        self.roster = roster
+
+    def __call__(self, df: pd.DataFrame) -> pd.DataFrame:
+        rows = []
+        hist_all = df.drop(columns=[_SEQ], errors="ignore")
+        for cid, hist in hist_all.groupby(CLASS, sort=True):
+            ids = self.roster.loc[self.roster[CLASS] == cid, STUDENT].tolist()
+            hist = hist.drop(columns=[CLASS]).reset_index(drop=True)
+            mastery = self.model.mastery(hist, students=ids)
+            res = self.what(mastery, self.G, ids, hist, **self.kwargs)
+            d = res.to_dict()
+            status = (
+                str(d.get("summary", {}).get("status", "ok"))
+                if isinstance(d.get("summary"), dict)
+                else "ok"
+            )
+            rows.append(
+                {
+                    CLASS: str(cid),
+                    "n_students": len(ids),
+                    "n_rows": len(hist),
+                    "status": status,
+                    "json": _json(d),
+                }
+            )
+        if not rows:
+            return _CLASS_META.copy()
+        return pd.DataFrame(rows).astype(_CLASS_META.dtypes.to_dict())
+
+
+def _report(mastery, G, ids, hist, **kw):
+    from edu_recsys.classroom import class_report
+
+    return class_report(mastery, G, roster=ids, **kw)
+
+
+def _homework(mastery, G, ids, hist, *, items, model=None, **kw):
+    from edu_recsys.classroom import personal_homework, predict_success
+
+    p = predict_success(model, hist, ids, items) if model is not None else None
+    return personal_homework(mastery, G, items, roster=ids, history=hist, p_success=p, **kw)
+
+
+def class_reports(
+    by_class: dd.DataFrame,
+    model: Any,
+    G,
+    roster: pd.DataFrame,
+    out: str,
+    *,
+    overwrite: bool = False,
+    storage_options: Mapping[str, Any] | None = None,
+    retries: int = 1,
+    **report_kwargs: Any,
+) -> dict:
+    """The class report of every class (:func:`edu_recsys.classroom.class_report`).
+
+    ``by_class`` comes from :func:`partition_by_class`. Output rows: ``class_id,
+    n_students, n_rows, status, json`` (the report's ``to_dict()``), one per class
+    with answers; ``report_kwargs`` go to ``class_report`` (``current_unit``,
+    ``lang``, ...).
+    """
+    r = _check_roster(roster)
+    return run_partitioned_job(
+        by_class,
+        _PerClass(_report, model, G, r, report_kwargs),
+        out,
+        meta=_CLASS_META,
+        job="class_reports",
+        manifest={"model": model_info(model)},
+        overwrite=overwrite,
+        storage_options=storage_options,
+        retries=retries,
+    )
+
+
+def class_homework(
+    by_class: dd.DataFrame,
+    model: Any,
+    G,
+    roster: pd.DataFrame,
+    items: pd.DataFrame,
+    out: str,
+    *,
+    grade: int,
+    predict_next: bool = False,
+    overwrite: bool = False,
+    storage_options: Mapping[str, Any] | None = None,
+    retries: int = 1,
+    **homework_kwargs: Any,
+) -> dict:
+    """Personalised homework for every student of every class
+    (:func:`edu_recsys.classroom.personal_homework`, within the daily time limits).
+
+    Output rows: ``class_id, n_students, n_rows, status, json`` (the ``Homework``'s
+    ``to_dict()``: every student's items with reasons and minutes, and the share of
+    the budget used). With ``predict_next`` the success of every student on every
+    item comes from ``model.predict_next`` (students x items queries per class);
+    otherwise from the mastery table (flagged ``p_from_mastery`` by the classroom
+    module), which is much cheaper at province scale.
+    """
+    r = _check_roster(roster)
+    kw = {"items": items, "grade": grade, **homework_kwargs}
+    if predict_next:
+        kw["model"] = model
+    return run_partitioned_job(
+        by_class,
+        _PerClass(_homework, model, G, r, kw),
+        out,
+        meta=_CLASS_META,
+        job="class_homework",
+        manifest={"model": model_info(model), "grade": grade},
+        overwrite=overwrite,
+        storage_options=storage_options,
+        retries=retries,
+    )

@@ -43,7 +43,15 @@ from edu_recsys.data.schema import CONCEPTS, CORRECT, DURATION, ITEM, STUDENT, T
 from edu_recsys.scale.errors import OutputExistsError
 from edu_recsys.scale.io import LOG_FORMAT, _fs, _publish
 
-__all__ = ["SimLogParams", "simulate_log", "simulate_chunk", "item_bank", "write_simulated_log"]
+__all__ = [
+    "SimLogParams",
+    "simulate_log",
+    "simulate_chunk",
+    "item_bank",
+    "curriculum_graph",
+    "roster",
+    "write_simulated_log",
+]
 
 log = logging.getLogger(__name__)
 
@@ -142,14 +150,54 @@ def _students(p: SimLogParams) -> _Students:
 
 
 def item_bank(params: SimLogParams | None = None) -> pd.DataFrame:
-    """The item bank of a simulated log: ``item_id, concept_ids, difficulty``."""
+    """The item bank of a simulated log: ``item_id, concept_ids, difficulty, minutes``."""
     p = params or SimLogParams()
     b = _bank(p)
+    rng = np.random.default_rng([p.random_state, 4])
     return pd.DataFrame(
         {
             ITEM: b.item_ids.to_pandas(),
             CONCEPTS: [tuple(x) for x in b.concept_lists.to_pylist()],
             "difficulty": b.item_b + b.concept_d[b.item_concept],
+            "minutes": rng.choice([2.0, 3.0, 5.0, 8.0], size=len(b.item_b)),
+        }
+    )
+
+
+def curriculum_graph(params: SimLogParams | None = None, concepts_per_unit: int = 10):
+    """The simulated curriculum as a subject graph (the graph contract).
+
+    Concepts in order, each the prerequisite of the next; units of
+    ``concepts_per_unit`` concepts; grade 8 mathematics.
+    """
+    import networkx as nx
+
+    p = params or SimLogParams()
+    width = len(str(p.n_concepts))
+    ids = [f"c{k:0{width}d}" for k in range(p.n_concepts)]
+    G = nx.DiGraph()
+    for k, c in enumerate(ids):
+        G.add_node(
+            c,
+            name=f"知识点{k}",
+            name_en=f"concept {k}",
+            grade=8,
+            subject="math",
+            unit=f"u{k // concepts_per_unit:02d}",
+        )
+    G.add_edges_from(((a, b) for a, b in zip(ids[:-1], ids[1:])), relation="prerequisite")
+    return G
+
+
+def roster(params: SimLogParams | None = None, class_size: int = 40) -> pd.DataFrame:
+    """Classes of consecutive simulated students: ``student_id, class_id``."""
+    p = params or SimLogParams()
+    width = len(str(p.n_students))
+    k = np.arange(p.n_students)
+    return pd.DataFrame(
+        {
+            STUDENT: [f"s{i:0{width}d}" for i in k],
+            "class_id": [f"k{i:05d}" for i in k // class_size],
         }
     )
 
