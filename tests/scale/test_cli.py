@@ -1,0 +1,200 @@
+"""``edu-recsys batch ...`` and ``edu-recsys bench scale`` on a small log."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from edu_recsys.cli import main
+
+
+@pytest.fixture
+def scheduler(dask_threads):
+    return dask_threads.scheduler.address  # the in-process test cluster
+
+
+def test_batch_jobs_end_to_end(scheduler, tmp_path, capsys):
+    sim = tmp_path / "sim"
+    opts = ["--scheduler", scheduler]
+    assert (
+        main(
+            [
+                "batch",
+                "simulate",
+                str(sim),
+                "--answers",
+                "6000",
+                "--students",
+                "150",
+                "--items",
+                "150",
+                "--concepts",
+                "15",
+                "--rows-per-file",
+                "2000",
+                *opts,
+            ]
+        )
+        == 0
+    )
+    # the same log written without its manifest must be partitioned first
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for f in sim.glob("part-*.parquet"):
+        (raw / f.name).write_bytes(f.read_bytes())
+    assert (
+        main(["batch", "partition", str(raw), str(tmp_path / "log"), "--partitions", "3", *opts])
+        == 0
+    )
+    man = json.loads((tmp_path / "log" / "_manifest.json").read_text())
+    assert man["partitioned_by"] == "student_id" and man["rows"] == 6000
+    model = tmp_path / "m.joblib"
+    assert (
+        main(
+            [
+                "batch",
+                "fit",
+                str(tmp_path / "log"),
+                "--out",
+                str(model),
+                "--model",
+                "best_lr",
+                "--json",
+                str(tmp_path / "fit.json"),
+                *opts,
+            ]
+        )
+        == 0
+    )
+    assert json.loads((tmp_path / "fit.json").read_text())["answers"] > 0
+    assert (
+        main(
+            [
+                "batch",
+                "score",
+                str(sim),
+                "--model",
+                str(model),
+                "--out",
+                str(tmp_path / "scores"),
+                *opts,
+            ]
+        )
+        == 0
+    )
+    scores = pd.read_parquet(tmp_path / "scores")
+    assert len(scores) == 6000 and scores["p_correct"].between(0, 1).all()
+    assert (
+        main(
+            [
+                "batch",
+                "mastery",
+                str(sim),
+                "--model",
+                str(model),
+                "--out",
+                str(tmp_path / "mastery"),
+                *opts,
+            ]
+        )
+        == 0
+    )
+    assert pd.read_parquet(tmp_path / "mastery")["student_id"].nunique() == 150
+    # an existing output is refused with a one-line error and exit code 2
+    assert (
+        main(
+            [
+                "batch",
+                "mastery",
+                str(sim),
+                "--model",
+                str(model),
+                "--out",
+                str(tmp_path / "mastery"),
+                *opts,
+            ]
+        )
+        == 2
+    )
+    assert "exists" in capsys.readouterr().err
+
+
+def test_batch_run_and_bench_scale(scheduler, tmp_path, capsys):
+    sim = tmp_path / "sim"
+    opts = ["--scheduler", scheduler]
+    assert (
+        main(
+            [
+                "batch",
+                "simulate",
+                str(sim),
+                "--answers",
+                "5000",
+                "--students",
+                "120",
+                "--items",
+                "120",
+                "--concepts",
+                "12",
+                "--rows-per-file",
+                "1500",
+                *opts,
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "batch",
+                "run",
+                str(sim),
+                "--out",
+                str(tmp_path / "job"),
+                "--model",
+                "best_lr",
+                "--no-mastery",
+                "--json",
+                str(tmp_path / "run.json"),
+                *opts,
+            ]
+        )
+        == 0
+    )
+    rep = json.loads((tmp_path / "run.json").read_text())
+    assert 0.5 < rep["auc"] < 1 and rep["test_answers"] > 0
+    assert (tmp_path / "job" / "predictions" / "_manifest.json").exists()
+    out = tmp_path / "bench.json"
+    assert (
+        main(
+            [
+                "bench",
+                "scale",
+                "--answers",
+                "5000",
+                "--students",
+                "120",
+                "--slice-answers",
+                "2500",
+                "--rows-per-file",
+                "1500",
+                "--data",
+                str(sim),
+                "--model",
+                "best_lr",
+                "--no-mastery",
+                "--json",
+                str(out),
+                *opts,
+            ]
+        )
+        == 0
+    )
+    res = json.loads(out.read_text())
+    par = res["parity"]
+    assert par["auc_diff"] < 0.002
+    assert par["memory_model_scored_by_dask_max_diff"] < 1e-12
+    assert res["full"]["feature_pass"]["rows"] == 5000
+    assert "AUC Dask" in capsys.readouterr().out
