@@ -118,15 +118,21 @@ class ParticleEstimator:
 
     # ------------------------------------------------------------------ running
     def start(self, history=()) -> None:
-        """Reset to the prior, then take in ``history`` (``(concept index, correct)`` pairs)."""
+        """Reset to the prior, then take in ``history``: ``(concept index, correct)`` pairs,
+        or ``(concept index, correct, item)`` triples (``item`` as in :meth:`update`)."""
         self.init = self._draw(self.n_particles)
         self.theta = self._to_state(self._state_part(self.init))
         self.loglik = np.zeros(self.n_particles)  # of the whole history, per particle
         self.logw = np.zeros(self.n_particles)  # importance weights since the last resampling
         self.prev = -1
-        self.history: list[tuple[int, int]] = []
-        for c, y in history:
-            self.update(int(c), int(y))
+        self.history: list[tuple] = []
+        for h in history:
+            self.update(int(h[0]), int(h[1]), h[2] if len(h) > 2 else None)
+
+    def _loglik(self, theta, concept, correct, item) -> np.ndarray:
+        if item is None:
+            return self.model.answer_loglik(theta, concept, correct)
+        return self.model.answer_loglik(theta, concept, correct, item=item)
 
     def _draw(self, n: int) -> np.ndarray:
         z = self._prior(n, self.rng)
@@ -145,17 +151,22 @@ class ParticleEstimator:
         """Each particle's learning rate (None when the model has no rates)."""
         return self._kw(self.init)["rate"] if self.rate_sd > 0 else None
 
-    def update(self, concept: int, correct: int) -> None:
-        """Take in one study step on ``concept`` followed by an answer on it."""
+    def update(self, concept: int, correct: int, item=None) -> None:
+        """Take in one study step on ``concept`` followed by an answer on it.
+
+        ``item``: the answered item's model, ``(concept indices, difficulty offset,
+        discrimination, guessing)``, for models whose ``answer_loglik`` takes one;
+        None: a typical item of the concept.
+        """
         m = self.model
         P = self.theta.shape[0]
         prev = np.full(P, self.prev)
         self.theta, prev = m.study(self.theta, concept, prev, **self._kw(self.init))
         self.prev = int(prev[0])
-        step = m.answer_loglik(self.theta, concept, correct)
+        step = self._loglik(self.theta, concept, correct, item)
         self.loglik += step
         self.logw += step
-        self.history.append((int(concept), int(correct)))
+        self.history.append((int(concept), int(correct), item))
         if self.ess() < self.resample_below * P:
             self._resample_move()
 
@@ -174,9 +185,9 @@ class ParticleEstimator:
         loglik = np.zeros(init.shape[0])
         prev = np.full(init.shape[0], -1)
         kw = self._kw(init)
-        for c, y in self.history:
+        for c, y, item in self.history:
             theta, prev = m.study(theta, c, prev, **kw)
-            loglik += m.answer_loglik(theta, c, y)
+            loglik += self._loglik(theta, c, y, item)
         return theta, loglik
 
     def _resample_move(self) -> None:

@@ -250,7 +250,7 @@ class PathPlanner:
         (exactly what the tracer said); otherwise the belief's weighted median.
         """
         med = self.estimator.summary(self.model.proba_all(self.estimator.theta))
-        seen = {self.concepts[k] for k, _ in self.estimator.history}
+        seen = {self.concepts[h[0]] for h in self.estimator.history}
         return {
             c: self._given[c] if c in self._given and c not in seen else float(med[i])
             for i, c in enumerate(self.concepts)

@@ -141,6 +141,9 @@ class PlannerPolicy(Policy):
         See :func:`~edu_recsys.paths.search.beam_search`.
     max_candidates : int, optional
         See :func:`~edu_recsys.paths.search.beam_search`.
+    use_items : bool, default True
+        Read the served items' calibrated parameters (when the environment has a bank)
+        in the answer model, rather than assuming a typical item.
     belief : {"top", "sample"}, default "top"
         How the planning particles are taken from the pool
         (:meth:`~edu_recsys.paths.belief.ParticleEstimator.belief`).
@@ -157,7 +160,9 @@ class PlannerPolicy(Policy):
         confident: float = 0.95,
         belief: str = "top",
         max_candidates: int | None = None,
+        use_items: bool = True,
     ) -> None:
+        self.use_items = use_items
         self.max_candidates = max_candidates
         self.belief_method = belief
         self.truth = truth
@@ -186,7 +191,10 @@ class PlannerPolicy(Policy):
             self.estimator = ParticleEstimator(
                 self.sub, n_particles=self.n_particles, random_state=ep.seed + 2
             )
-            self.estimator.start([(back[c], y) for c, y in ep.history if c in back])
+            items = ep.history_items or [-1] * len(ep.history)
+            self.estimator.start(
+                [(back[c], y, self._item(j)) for (c, y), j in zip(ep.history, items) if c in back]
+            )
         # progress counts on mastered concepts and on the unmastered ones the route
         # needs (any-of alternatives not taken left out), as in the PathPlanner
         b = self._belief()
@@ -229,10 +237,23 @@ class PlannerPolicy(Policy):
         prog = self.sub.progress(self._belief().particles)[:, self.targets]
         return int(self.cols[self.targets[int(np.argmin(prog.mean(axis=0)))]])
 
+    def _item(self, j: int):
+        """The served item's model in the planner's columns (None: not known)."""
+        if not self.use_items or j is None or j < 0:
+            return None
+        spec = self.env.item_model(j)
+        if spec is None:
+            return None
+        cols, delta, a, c = spec
+        if any(int(q) not in self.back for q in cols):
+            return None
+        return (np.array([self.back[int(q)] for q in cols], dtype=np.intp), delta, a, c)
+
     def observe(self, concept, correct):
         super().observe(concept, correct)
         if not self.truth and int(concept) in self.back:
-            self.estimator.update(self.back[int(concept)], int(correct))
+            item = self._item(self.ep.last_item)
+            self.estimator.update(self.back[int(concept)], int(correct), item)
 
 
 class LookaheadPolicy(Policy):

@@ -22,6 +22,7 @@
 from edu_recsys.simulate.classroom import SimulatedClass, make_learners, simulate_class
 from edu_recsys.simulate.env import LearnerEnv, StepResult
 from edu_recsys.simulate.episodes import Episode, PathEnvironment
+from edu_recsys.simulate.graph_env import GraphPathEnv
 from edu_recsys.simulate.irt import irt_ability_for, irt_proba, sample_responses
 from edu_recsys.simulate.items import make_item_bank
 from edu_recsys.simulate.kss import KSSEnv, KSSModel, kss_graph
@@ -45,4 +46,5 @@ __all__ = [
     "kss_graph",
     "Episode",
     "PathEnvironment",
+    "GraphPathEnv",
 ]

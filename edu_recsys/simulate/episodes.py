@@ -54,6 +54,10 @@ class Episode:
     prev: int = -1
     seed: int = 0
     rng: np.random.Generator | None = field(default=None, repr=False)
+    #: the bank item answered at each warm-up step, and at the last step (-1: none);
+    #: which item was served is public (the platform served it)
+    history_items: list[int] = field(default_factory=list)
+    last_item: int = -1
 
     def fresh(self) -> Episode:
         """A deep copy with its answer-noise generator reset to the episode's seed."""
@@ -85,6 +89,11 @@ class PathEnvironment(ABC):
     @abstractmethod
     def step(self, ep: Episode, concept: int) -> int:
         """The learner studies ``concept`` and answers one item of it; returns 0/1."""
+
+    def item_model(self, item: int):
+        """``(concept indices, difficulty offset, discrimination, guessing)`` of a bank item
+        (a calibrated bank is public), or None when the environment has no bank."""
+        return None
 
     def true_rate(self, ep: Episode) -> float | None:
         """The learner's hidden learning rate, when the environment has one (oracle only)."""

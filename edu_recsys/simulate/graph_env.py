@@ -12,7 +12,8 @@ model (:mod:`edu_recsys.simulate.learners`) on a real curriculum graph:
 * **A step**: the learner studies the chosen concept (a standard study step of the
   model, times the learner's own rate), then answers one item of it drawn from the
   item bank (3PL with the item's own difficulty, discrimination and guessing, so
-  answers are noisy). Policies see the concept and the answer.
+  answers are noisy). Policies see the concept, the answer, and which item was served
+  (the bank's calibrated parameters are public: :meth:`item_model`).
 * **Warm-up**: 20 steps of a noisy tutor inside the targets' prerequisite closure (retry
   after a wrong answer with probability 0.5; otherwise with probability 0.8 the first
   concept in learning order whose success probability is below 0.6; otherwise a random
@@ -124,13 +125,18 @@ class GraphPathEnv(PathEnvironment):
         self._target_pool = np.array([pos[c] for c in later], dtype=np.intp)
 
     # ------------------------------------------------------------------ dynamics
-    def _answer(self, theta: np.ndarray, k: int, rng: np.random.Generator) -> int:
-        j = self._items_of[k][rng.integers(len(self._items_of[k]))]
+    def _answer(self, theta: np.ndarray, k: int, rng: np.random.Generator) -> tuple[int, int]:
+        j = int(self._items_of[k][rng.integers(len(self._items_of[k]))])
         cs = self._item_concepts[j]
         margin = float(np.mean(theta[cs] - self.model.beta[cs]))
         c = self._item_c[j]
         p = c + (1 - c) * _sigmoid(self._item_a[j] * (margin - self._item_delta[j]))
-        return int(rng.random() < p)
+        return int(rng.random() < p), j
+
+    def item_model(self, item: int):
+        j = int(item)
+        return (self._item_concepts[j], float(self._item_delta[j]), float(self._item_a[j]),
+                float(self._item_c[j]))  # fmt: skip
 
     def _study(self, theta: np.ndarray, k: int, rate: float) -> np.ndarray:
         new, _ = self.model.study(theta[None, :], k, rate=rate)
@@ -144,7 +150,8 @@ class GraphPathEnv(PathEnvironment):
             ep.rng = np.random.default_rng(ep.seed)
         ep.theta = self._study(ep.theta, int(concept), self._rates[ep.learner_id])
         ep.prev = int(concept)
-        return self._answer(ep.theta, int(concept), ep.rng)
+        y, ep.last_item = self._answer(ep.theta, int(concept), ep.rng)
+        return y
 
     # ------------------------------------------------------------------ learners
     def _pick_targets(self, theta: np.ndarray, rng: np.random.Generator):
@@ -178,8 +185,9 @@ class GraphPathEnv(PathEnvironment):
             else:
                 k = int(rng.choice(order))
             ep.theta = self._study(ep.theta, k, rate)
-            y = self._answer(ep.theta, k, rng)
+            y, j = self._answer(ep.theta, k, rng)
             ep.history.append((k, y))
+            ep.history_items.append(j)
             last = (k, y)
         ep.prev = last[0] if last else -1
 

@@ -292,11 +292,22 @@ class GraphLearnerModel(LearnerModel):
     def mastered(self, theta: np.ndarray) -> np.ndarray:
         return np.atleast_2d(theta) >= self.mastery_ability
 
-    def answer_loglik(self, theta, concept, correct) -> np.ndarray:
-        """log P(answer) on an item of the concept drawn from the bank, for estimation:
+    def answer_loglik(self, theta, concept, correct, item=None) -> np.ndarray:
+        """log P(answer), for estimation.
+
+        With ``item = (concept indices, difficulty offset, discrimination, guessing)``
+        (a calibrated bank item): its 3PL on the mean ``theta - beta`` of its concepts.
+        Without: an item of the concept drawn from a bank,
         ``answer_guessing + (1 - answer_guessing) * sigmoid(answer_slope * (theta - beta))``
-        (a bank's average guessing, and a flatter slope for its spread of difficulty)."""
+        (the bank's average guessing, and a flatter slope for its spread of difficulty).
+        """
         theta = np.atleast_2d(theta)
+        if item is not None:
+            cols, delta, a, c = item
+            cols = np.asarray(cols, dtype=np.intp)
+            z = a * ((theta[:, cols] - self.beta[cols]).mean(axis=1) - delta)
+            p = np.clip(c + (1 - c) * expit(z), 1e-6, 1 - 1e-6)
+            return np.where(np.asarray(correct) == 1, np.log(p), np.log1p(-p))
         k = as_index(theta.shape[0], concept)
         z = self.answer_slope * (theta[np.arange(theta.shape[0]), k] - self.beta[k])
         c = self.answer_guessing
