@@ -21,13 +21,14 @@
 from edu_recsys.paths.belief import Belief, ParticleEstimator
 from edu_recsys.paths.evaluate import evaluate_policies, summarise
 from edu_recsys.paths.path import STATUSES, LearningPath, PathStep
-from edu_recsys.paths.planner import PathPlanner, plan_path
+from edu_recsys.paths.planner import PathPlanner, mastery_mapping, plan_path
 from edu_recsys.paths.policies import POLICY_NAMES, Policy, make_policy
 from edu_recsys.paths.search import PrerequisiteIndex, SearchResult, beam_search
 
 __all__ = [
     "plan_path",
     "PathPlanner",
+    "mastery_mapping",
     "LearningPath",
     "PathStep",
     "STATUSES",

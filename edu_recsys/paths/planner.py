@@ -47,7 +47,7 @@ from edu_recsys.paths.search import PrerequisiteIndex, SearchResult, beam_search
 from edu_recsys.simulate.learners import GraphLearnerModel
 from edu_recsys.simulate.model import LearnerModel
 
-__all__ = ["PathPlanner", "plan_path"]
+__all__ = ["PathPlanner", "plan_path", "mastery_mapping"]
 
 
 def _pct(p: float) -> str:
@@ -62,8 +62,10 @@ class PathPlanner:
     G : networkx.DiGraph
         Knowledge graph (prerequisite edges; ``any_of`` groups honoured).
     targets : str or sequence of str
-    mastery : mapping, optional
-        Concept -> success probability on a typical item (e.g. from a tracer).
+    mastery : mapping or DataFrame, optional
+        Concept -> success probability on a typical item; or a tracer's ``mastery()``
+        table (long form ``student_id, concept_id, mastery``: the rows of
+        ``student_id``; see :func:`mastery_mapping`).
     history : sequence of (str, int) or DataFrame, optional
         Earlier ``(concept_id, correct)`` study-and-answer steps, oldest first; a
         DataFrame needs ``concept_ids`` and ``correct`` (one student, in time order).
@@ -118,7 +120,7 @@ class PathPlanner:
         G: nx.DiGraph,
         targets: str | Sequence[str],
         *,
-        mastery: Mapping[str, float] | None = None,
+        mastery: Mapping[str, float] | pd.DataFrame | None = None,
         history: Iterable[tuple[str, int]] | pd.DataFrame | None = None,
         model: LearnerModel | None = None,
         items: pd.DataFrame | None = None,
@@ -159,6 +161,8 @@ class PathPlanner:
         self.fallback_concepts: list[str] = []
         self._given: dict[str, float] = {}
         prior = None
+        if isinstance(mastery, pd.DataFrame):
+            mastery = mastery_mapping(mastery, student_id)
         if mastery is not None:
             mastery = {str(k): float(v) for k, v in dict(mastery).items() if v is not None}
             _, miss = self.model.states_from_mastery(mastery, 1, np.random.default_rng(0))
@@ -503,9 +507,36 @@ class PathPlanner:
         return zh, en
 
 
+def mastery_mapping(table: pd.DataFrame, student_id: str | None = None) -> dict[str, float]:
+    """One student's ``concept -> mastery`` from a tracer's long-form ``mastery()`` table.
+
+    Raises
+    ------
+    UnknownIdError
+        If ``student_id`` has no rows (or is None while the table has several students).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"student_id": ["s1", "s1", "s2"], "concept_id": ["a", "b", "a"],
+    ...                   "mastery": [0.9, 0.4, 0.2]})
+    >>> mastery_mapping(t, "s1")
+    {'a': 0.9, 'b': 0.4}
+    """
+    if "student_id" in table.columns:
+        students = table["student_id"].astype(str).unique()
+        if student_id is None and len(students) == 1:
+            student_id = students[0]
+        rows = table[table["student_id"].astype(str) == str(student_id)]
+        if rows.empty:
+            raise UnknownIdError("student", [str(student_id)], "no rows in the mastery table")
+    else:
+        rows = table
+    return {str(c): float(m) for c, m in zip(rows["concept_id"], rows["mastery"]) if pd.notna(m)}
+
+
 def plan_path(
     G: nx.DiGraph,
-    mastery: Mapping[str, float] | None,
+    mastery: Mapping[str, float] | pd.DataFrame | None,
     targets: str | Sequence[str],
     *,
     budget_minutes: float | None = None,
@@ -516,9 +547,10 @@ def plan_path(
     Parameters
     ----------
     G : networkx.DiGraph
-    mastery : mapping or None
-        Concept -> success probability on a typical item (e.g. one student's rows of a
-        tracer's ``mastery()``). None: the population prior (flagged as fallback).
+    mastery : mapping, DataFrame or None
+        Concept -> success probability on a typical item, or a tracer's ``mastery()``
+        table (pass ``student_id=`` when it holds several students). None: the
+        population prior (flagged as fallback).
     targets : str or sequence of str
     budget_minutes : float, optional
     **kwargs

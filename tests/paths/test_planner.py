@@ -171,3 +171,22 @@ def test_planner_on_the_shipped_graph_uses_only_the_closure():
     path = plan_path(G, mastery, target, max_steps=15)
     assert set(path.concepts) <= closure
     assert path.steps
+
+
+def test_mastery_from_a_tracer_table():
+    G = _chain()
+    table = pd.DataFrame(
+        {
+            "student_id": ["s1"] * 3 + ["s2"] * 3,
+            "concept_id": list("abc") * 2,
+            "mastery": [0.95, 0.3, 0.1, 0.99, 0.95, 0.9],
+            "evidence": [5] * 6,
+            "fallback": [""] * 6,
+        }
+    )
+    p1 = PathPlanner(G, "c", mastery=table, student_id="s1").plan()
+    p2 = PathPlanner(G, "c", mastery=table, student_id="s2").plan()
+    assert p1.concepts[0] == "b" and p1.student_id == "s1"
+    assert p2.status == "already_mastered"
+    with pytest.raises(UnknownIdError):
+        PathPlanner(G, "c", mastery=table, student_id="ghost")
