@@ -92,8 +92,8 @@ def _lbfgs(fun, x0, max_iter: int, gtol: float, m: int = 20, ftol: float = 2.2e-
             q -= a * y_
         if S:
             q *= (S[-1] @ Y[-1]) / (Y[-1] @ Y[-1])
-        else:
-            q /= max(1.0, float(np.linalg.norm(g)))
+        else:  # first step (or restart): unit length, as scipy does
+            q /= max(float(np.linalg.norm(g)), 1e-300)
         for (s_, y_, r_), a in zip(zip(S, Y, rho), reversed(alphas)):
             b = r_ * (y_ @ q)
             q += (a - b) * s_
@@ -101,7 +101,7 @@ def _lbfgs(fun, x0, max_iter: int, gtol: float, m: int = 20, ftol: float = 2.2e-
         gd = g @ d
         if gd >= 0:  # not a descent direction: restart from steepest descent
             S.clear(), Y.clear(), rho.clear()
-            d = -g / max(1.0, float(np.linalg.norm(g)))
+            d = -g / max(float(np.linalg.norm(g)), 1e-300)
             gd = g @ d
         step = 1.0
         for _ in range(40):
@@ -115,7 +115,9 @@ def _lbfgs(fun, x0, max_iter: int, gtol: float, m: int = 20, ftol: float = 2.2e-
         s_ = x_new - x
         y_ = g_new - g
         sy = s_ @ y_
-        if sy > 1e-12:
+        # keep the pair when the curvature is positive (relative test: the objective
+        # is a mean, so absolute values are small)
+        if sy > 1e-10 * float(np.linalg.norm(s_) * np.linalg.norm(y_)):
             S.append(s_)
             Y.append(y_)
             rho.append(1.0 / sy)

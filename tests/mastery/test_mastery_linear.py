@@ -39,3 +39,16 @@ def test_split_design_equals_csr_input():
     np.testing.assert_allclose(
         a.decision_function(SplitDesign(S, D)), b.decision_function(SplitDesign(S, D).tocsr())
     )
+
+
+def test_converges_when_the_mean_gradient_is_tiny():
+    """Raw counts on many rows (PFA on ASSISTments 2015 once stalled here)."""
+    rng = np.random.default_rng(3)
+    n = 40_000
+    counts = rng.poisson(30, size=(n, 3)).astype(float)
+    z = 0.02 * counts[:, 0] - 0.03 * counts[:, 1] + 0.3
+    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
+    ours = SparseDenseLogisticRegression(C=1.0).fit(counts, y)
+    ref = LogisticRegression(C=1.0, tol=1e-10, max_iter=10000).fit(counts, y)
+    assert ours.n_iter_[0] < 200
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-3)
