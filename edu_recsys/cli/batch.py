@@ -13,6 +13,9 @@ Subcommands:
 * ``mastery LOG --model MODEL --out DIR``: the nightly mastery table of every student.
 * ``run LOG --out DIR``: fit on most students, score the held-out ones (AUC), and
   write the nightly mastery table (:func:`edu_recsys.scale.pipeline.run_pipeline`).
+* ``class-reports LOG --model M --graph G --roster R --out DIR``: every class's report.
+* ``homework LOG --model M --graph G --roster R --items I --grade N --out DIR``:
+  personalised homework for every student, within the daily time limit.
 """
 
 from __future__ import annotations
@@ -243,10 +246,80 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _read_table(path: str):
+    import pandas as pd
+
+    from edu_recsys.data.readers import read_table
+
+    return (
+        read_table(path) if not str(path).endswith((".parquet", ".pq")) else pd.read_parquet(path)
+    )
+
+
+def _class_inputs(args):
+    from edu_recsys.graph import load_graph
+
+    roster = _read_table(args.roster)
+    return load_graph(args.graph), roster
+
+
+def _cmd_class_reports(args) -> int:
+    from edu_recsys.scale.score import class_reports, partition_by_class
+
+    t0 = time.time()
+    model = _load_model(args.model)
+    G, roster = _class_inputs(args)
+    with _client(args):
+        by_class = partition_by_class(_log(args, args.log), roster)
+        man = class_reports(
+            by_class,
+            model,
+            G,
+            roster,
+            args.out,
+            current_unit=args.current_unit,
+            lang=args.lang,
+            overwrite=args.overwrite,
+            storage_options=_storage_options(args) or None,
+        )
+    return _done(args, man, t0, f"class reports at {args.out}")
+
+
+def _cmd_homework(args) -> int:
+    from edu_recsys.classroom import item_bank
+    from edu_recsys.data.validate import parse_concepts
+    from edu_recsys.scale.score import class_homework, partition_by_class
+
+    t0 = time.time()
+    model = _load_model(args.model)
+    G, roster = _class_inputs(args)
+    items = _read_table(args.items)
+    items["concept_ids"] = parse_concepts(items["concept_ids"].tolist())
+    items = item_bank(items)
+    with _client(args):
+        by_class = partition_by_class(_log(args, args.log), roster)
+        man = class_homework(
+            by_class,
+            model,
+            G,
+            roster,
+            items,
+            args.out,
+            grade=args.grade,
+            subject=args.subject,
+            predict_next=args.predict_next,
+            lang=args.lang,
+            overwrite=args.overwrite,
+            storage_options=_storage_options(args) or None,
+        )
+    return _done(args, man, t0, f"homework at {args.out}")
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "batch",
-        help="partitioned jobs on a Dask cluster (simulate, partition, fit, score, mastery, run)",
+        help="partitioned jobs on a Dask cluster (simulate, partition, fit, score, mastery, run, "
+        "class-reports, homework)",
         description=__doc__.split("\n\n")[0],
     )
     bsub = p.add_subparsers(dest="batch", metavar="JOB")
@@ -316,6 +389,34 @@ def register(sub) -> None:
         s.add_argument("--out", required=True, help="output folder or URL")
         s.add_argument("--rows-per-partition", type=int, default=500_000)
         s.add_argument("--overwrite", action="store_true")
+        _add_cluster_options(s)
+        s.set_defaults(func=fn)
+
+    for name, fn, hlp in (
+        ("class-reports", _cmd_class_reports, "the class report of every class"),
+        ("homework", _cmd_homework, "personalised homework for every student of every class"),
+    ):
+        s = bsub.add_parser(name, help=hlp)
+        s.add_argument("log", help="log folder or URL")
+        s.add_argument("--model", required=True, help="fitted model file")
+        s.add_argument("--graph", required=True, help="subject graph: shipped name or file")
+        s.add_argument("--roster", required=True, help="CSV/Parquet: student_id, class_id")
+        s.add_argument("--out", required=True, help="output folder or URL")
+        s.add_argument("--lang", choices=["zh", "en"], default="zh")
+        s.add_argument("--rows-per-partition", type=int, default=500_000)
+        s.add_argument("--overwrite", action="store_true")
+        if name == "class-reports":
+            s.add_argument("--current-unit", default=None)
+        else:
+            s.add_argument("--items", required=True, help="item bank CSV/Parquet")
+            s.add_argument("--grade", type=int, required=True)
+            s.add_argument("--subject", default=None)
+            s.add_argument(
+                "--predict-next",
+                action="store_true",
+                help="success per student and item from the model (slower) rather than "
+                "from the mastery table",
+            )
         _add_cluster_options(s)
         s.set_defaults(func=fn)
 

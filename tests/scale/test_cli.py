@@ -198,3 +198,89 @@ def test_batch_run_and_bench_scale(scheduler, tmp_path, capsys):
     assert par["memory_model_scored_by_dask_max_diff"] < 1e-12
     assert res["full"]["feature_pass"]["rows"] == 5000
     assert "AUC Dask" in capsys.readouterr().out
+
+
+def test_batch_class_jobs(scheduler, tmp_path):
+    from edu_recsys.graph.io import write_curriculum
+    from edu_recsys.scale.simlog import SimLogParams, curriculum_graph, item_bank, roster
+
+    p = SimLogParams(n_students=90, n_answers=3000, n_items=90, n_concepts=9)
+    sim = tmp_path / "sim"
+    opts = ["--scheduler", scheduler]
+    assert (
+        main(
+            [
+                "batch",
+                "simulate",
+                str(sim),
+                "--answers",
+                "3000",
+                "--students",
+                "90",
+                "--items",
+                "90",
+                "--concepts",
+                "9",
+                "--rows-per-file",
+                "1000",
+                *opts,
+            ]
+        )
+        == 0
+    )
+    graph = write_curriculum(curriculum_graph(p), tmp_path / "g.yaml")
+    roster(p, class_size=30).to_csv(tmp_path / "roster.csv", index=False)
+    bank = item_bank(p)
+    bank["concept_ids"] = bank["concept_ids"].map(";".join)
+    bank.to_csv(tmp_path / "items.csv", index=False)
+    model = tmp_path / "m.joblib"
+    assert main(["batch", "fit", str(sim), "--out", str(model), "--model", "best_lr", *opts]) == 0
+    common = [
+        "--model",
+        str(model),
+        "--graph",
+        str(graph),
+        "--roster",
+        str(tmp_path / "roster.csv"),
+        "--lang",
+        "en",
+        *opts,
+    ]
+    assert (
+        main(
+            [
+                "batch",
+                "class-reports",
+                str(sim),
+                "--out",
+                str(tmp_path / "cr"),
+                "--current-unit",
+                "u00",
+                *common,
+            ]
+        )
+        == 0
+    )
+    cr = pd.read_parquet(tmp_path / "cr")
+    assert sorted(cr["class_id"]) == ["k00000", "k00001", "k00002"]
+    assert json.loads(cr["json"].iloc[0])["summary"]["n_students"] == 30
+    assert (
+        main(
+            [
+                "batch",
+                "homework",
+                str(sim),
+                "--out",
+                str(tmp_path / "hw"),
+                "--items",
+                str(tmp_path / "items.csv"),
+                "--grade",
+                "8",
+                *common,
+            ]
+        )
+        == 0
+    )
+    hw = json.loads(pd.read_parquet(tmp_path / "hw")["json"].iloc[0])
+    assert hw["budget"]["budget_minutes"] == 90
+    assert {s["student_id"] for s in hw["summary"]} <= {f"s{i:02d}" for i in range(90)}
