@@ -122,17 +122,32 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
+class _PairMean:
+    """Mean of per-pair values for each row (0 for rows without pairs), as one
+    sparse product for all columns; the identity when every row has one pair."""
+
+    def __init__(self, pair_row: np.ndarray, n_rows: int) -> None:
+        self.identity = len(pair_row) == n_rows and bool(
+            np.array_equal(pair_row, np.arange(n_rows))
+        )
+        if not self.identity:
+            cnt = np.bincount(pair_row, minlength=n_rows).astype(float)
+            w = 1.0 / cnt[pair_row] if len(pair_row) else np.zeros(0)
+            self.M = sp.csr_matrix(
+                (w, (pair_row, np.arange(len(pair_row)))), shape=(n_rows, len(pair_row))
+            )
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=float)
+        if self.identity:
+            return values
+        out = self.M @ values
+        return np.asarray(out)
+
+
 def _mean_over_pairs(values: np.ndarray, pair_row: np.ndarray, n_rows: int) -> np.ndarray:
     """Mean of per-pair values for each row (0 for rows without pairs)."""
-    cnt = np.bincount(pair_row, minlength=n_rows).astype(float)
-    if values.ndim == 1:
-        s = np.bincount(pair_row, weights=values, minlength=n_rows)
-        return np.divide(s, cnt, out=np.zeros(n_rows), where=cnt > 0)
-    out = np.zeros((n_rows, values.shape[1]))
-    for j in range(values.shape[1]):
-        s = np.bincount(pair_row, weights=values[:, j], minlength=n_rows)
-        out[:, j] = np.divide(s, cnt, out=np.zeros(n_rows), where=cnt > 0)
-    return out
+    return _PairMean(pair_row, n_rows)(values)
 
 
 @dataclass
@@ -456,7 +471,8 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
             g_item=g_item,
             g_cpt=g_cpt,
             tot=scan(ans.student, ans.pos, ans.y, lams, r=r, t=t),
-            itm=scan(g_item, ans.pos, ans.y, lams, r=r, t=t),
+            # the item scope needs counts, streak and times only: no decays
+            itm=scan(g_item, ans.pos, ans.y, (), r=r, t=t),
             cpt=scan(g_cpt, ppos, py, lams, r=pr, t=pt),
         )
 
@@ -542,19 +558,20 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         if "item_prior" in self.blocks:
             add("item_prior", "item_prior", _logit(q.item_p))
         pr, nq = q.pair_row, n
+        pmean = _PairMean(pr, nq)
         if "rates" in self.blocks:
             a = 1.0
             rt = _logit((q.tot.dy + a * self.mean_) / (q.tot.dn + a))
             add("rates", [f"total:rate_h{h:g}" for h in H], rt)
             rc = _logit((q.cpt.dy + a * self.mean_) / (q.cpt.dn + a))
-            add("rates", [f"concept:rate_h{h:g}" for h in H], _mean_over_pairs(rc, pr, nq))
+            add("rates", [f"concept:rate_h{h:g}" for h in H], pmean(rc))
         if "recent" in self.blocks:
             oh = np.zeros((n, 15))
             oh[np.arange(n), q.tot.last3] = 1.0
             add("recent", [f"total:last3={k}" for k in range(15)], oh)
             ohc = np.zeros((len(pr), 15))
             ohc[np.arange(len(pr)), q.cpt.last3] = 1.0
-            add("recent", [f"concept:last3={k}" for k in range(15)], _mean_over_pairs(ohc, pr, nq))
+            add("recent", [f"concept:last3={k}" for k in range(15)], pmean(ohc))
             st = q.tot.streak
             add(
                 "recent",
@@ -566,7 +583,7 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
             add(
                 "recent",
                 ["concept:streak_right", "concept:streak_wrong"],
-                _mean_over_pairs(scc, pr, nq),
+                pmean(scc),
             )
             seen = (q.itm.n > 0).astype(float)
             last_ok = (q.itm.streak > 0).astype(float)
@@ -579,14 +596,14 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
             add(
                 "gap",
                 ["concept:gap", "concept:new", "concept:attempts"],
-                _mean_over_pairs(g, pr, nq),
+                pmean(g),
             )
         if "ability" in self.blocks:
             a = 1.0
             at = q.tot.dr / (q.tot.dn + a)
             add("ability", [f"total:ability_h{h:g}" for h in H], at)
             ac = q.cpt.dr / (q.cpt.dn + a)
-            add("ability", [f"concept:ability_h{h:g}" for h in H], _mean_over_pairs(ac, pr, nq))
+            add("ability", [f"concept:ability_h{h:g}" for h in H], pmean(ac))
         if "elapsed" in self.blocks and self.has_time_:
             if q.now is None:
                 et = np.zeros(n)
@@ -598,7 +615,7 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
             add(
                 "elapsed",
                 ["total:elapsed", "concept:elapsed"],
-                np.stack([et, _mean_over_pairs(ec, pr, nq)], axis=1),
+                np.stack([et, pmean(ec)], axis=1),
             )
         if not cols:
             return np.zeros((n, 0)), [], []

@@ -189,11 +189,12 @@ def scan(
     dy = np.empty((m, k))
     dn = np.empty((m, k))
     dr = np.empty((m, k))
-    ones = np.ones(m)
     for j, lam in enumerate(lams):
         dy[:, j] = _exclusive_decayed(ys, lam, start, first)
-        dn[:, j] = _exclusive_decayed(ones, lam, start, first)
-        dr[:, j] = _exclusive_decayed(rs, lam, start, first)
+        # sum_{k<n} lam**k in closed form
+        with np.errstate(under="ignore"):
+            dn[:, j] = (1.0 - lam**n_sorted) / (1.0 - lam)
+        dr[:, j] = _exclusive_decayed(rs, lam, start, first) if r is not None else 0.0
     # streak: signed length of the run of equal outcomes just before
     run_start = start | np.r_[True, ys[1:] != ys[:-1]] if m else start
     idx = np.arange(m)

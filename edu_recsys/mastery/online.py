@@ -176,7 +176,7 @@ class FeatureOnlineState:
         ks = s.items.get(item)
         if ks is None:
             ks = s.items[item] = KeyState()
-        ks.update(y, pos, lams, r, t, hz)
+        ks.update(y, pos, (), r, t, hz)  # no decays in the item scope
         s.pos += 1
         s.last_t = float("nan") if t is None else float(t)
 
@@ -195,7 +195,7 @@ class FeatureOnlineState:
         pair_cidx = f._concept_index.get_indexer(pd.Index(flat, dtype=object))
         if items is None:
             item_idx = np.full(n, -1, np.int64)
-            itm = empty_stats(n, k)
+            itm = empty_stats(n, 0)
             item_p = f.item_prior(np.full(n, None, dtype=object), rows, pair_cidx)
             unseen_item = np.zeros(n, bool)
             item_states = [None] * n
@@ -203,7 +203,7 @@ class FeatureOnlineState:
             items = np.asarray(items, dtype=object)
             item_idx = f._item_index.get_indexer(pd.Index(items, dtype=object))
             item_states = [s.items.get(i) if known else None for i in items]
-            itm = stack_states(item_states, k)
+            itm = stack_states(item_states, 0)
             item_p = f.item_prior(items, rows, pair_cidx)
             unseen_item = f._prior_index.get_indexer(pd.Index(items, dtype=object)) < 0
         pos = np.full(n, s.pos if known else 0, dtype=np.int64)

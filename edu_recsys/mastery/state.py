@@ -136,7 +136,7 @@ def build_state(features: HistoryFeatures, history: pd.DataFrame) -> HistoryStat
     if t is not None and len(last_t_idx):
         last_time[ans.student[last_t_idx]] = t[last_t_idx]
 
-    def table(g, stats, y, pos, r, tt) -> ScopeTable:
+    def table(g, stats, y, pos, r, tt, lams) -> ScopeTable:
         j = _last_per_group(g)
         after = advance(
             take(stats, j),
@@ -160,8 +160,9 @@ def build_state(features: HistoryFeatures, history: pd.DataFrame) -> HistoryStat
         ans.pos[pa],
         None if ev.r is None else ev.r[pa],
         None if t is None else t[pa],
+        lams,
     )
-    itm = table(ev.g_item, ev.itm, ans.y, ans.pos, ev.r, t)
+    itm = table(ev.g_item, ev.itm, ans.y, ans.pos, ev.r, t, ())
     state = HistoryState(
         student_ids=ans.student_ids,
         student_index=pd.Index(ans.student_ids, dtype=object),
@@ -256,7 +257,7 @@ def query_batch(
     # items
     if items is None:
         item_idx = np.full(n, -1, np.int64)
-        itm = empty_stats(n, len(features.lams_))
+        itm = empty_stats(n, 0)
         ikeys = np.full(n, -1, np.int64)
         item_p = features.item_prior(np.full(n, None, dtype=object), rows, pair_cidx)
         unseen_item = np.zeros(n, bool)
