@@ -67,8 +67,11 @@ def _storage_options(args) -> dict[str, Any]:
 
 def quiet_dask(args) -> None:
     """Dask's own INFO chatter only with ``-v``."""
+    import distributed  # noqa: F401  (configures its loggers on import: override after)
+
     level = logging.INFO if getattr(args, "verbose", 0) else logging.WARNING
-    for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.core"):
+    names = [n for n in logging.root.manager.loggerDict if n.startswith("distributed")]
+    for name in ["distributed", *names]:
         logging.getLogger(name).setLevel(level)
 
 

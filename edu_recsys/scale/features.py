@@ -32,8 +32,9 @@ The driver relies on these parts of ``HistoryFeatures``: the public
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,7 @@ __all__ = [
     "training_design",
     "transform_partition",
     "partition_item_prior",
+    "standardise_designs",
 ]
 
 log = logging.getLogger(__name__)
@@ -296,17 +298,24 @@ def partition_item_prior(feats: HistoryFeatures, ans, fold_of: pd.Series, st: Fi
     return out
 
 
-def _pass2(df, feats: HistoryFeatures, fold_of, st: FitStats) -> tuple[int, np.ndarray, np.ndarray]:
-    ans = build_answers(df, merge_expanded=feats.merge_expanded)
-    item_p = partition_item_prior(feats, ans, fold_of, st)
-    q = feats.history_batch(ans, item_p=item_p)
-    dense, _, _ = feats._dense(q)
+def _pass2(df, raw: HistoryFeatures, fold_of, st: FitStats, keep: bool):
+    """Moments of the unscaled dense columns (and the unscaled design when kept)."""
+    ans = build_answers(df, merge_expanded=raw.merge_expanded)
+    item_p = partition_item_prior(raw, ans, fold_of, st)
+    q = raw.history_batch(ans, item_p=item_p)
+    if keep:
+        S, dense = raw.encode_split(q)
+        dense = np.ascontiguousarray(dense)
+    else:
+        dense, _, _ = raw._dense(q)
     n = dense.shape[0]
     if n == 0:
-        return 0, np.zeros(dense.shape[1]), np.zeros(dense.shape[1])
-    mean = dense.mean(axis=0)
-    m2 = ((dense - mean) ** 2).sum(axis=0)
-    return n, mean, m2
+        moments = (0, np.zeros(dense.shape[1]), np.zeros(dense.shape[1]))
+    else:
+        mean = dense.mean(axis=0)
+        moments = (n, mean, ((dense - mean) ** 2).sum(axis=0))
+    design = (SplitDesign(S.tocsr(), dense), ans.y.astype(float)) if keep else None
+    return design, moments
 
 
 def _merge_moments(parts: list[tuple[int, np.ndarray, np.ndarray]]):
@@ -337,9 +346,16 @@ class FittedFeatures:
     stats: FitStats
     fold_of: pd.Series
     k: int
+    designs: list | None = None  # futures of unscaled (X, y) when kept
 
 
-def fit_features(template: HistoryFeatures | None, partitions: Sequence[Any]) -> FittedFeatures:
+def fit_features(
+    template: HistoryFeatures | None,
+    partitions: Sequence[Any],
+    *,
+    keep_designs: bool | Callable[[FittedFeatures], bool] = False,
+    client=None,
+) -> FittedFeatures:
     """Fit a ``HistoryFeatures`` (a clone of ``template``) from partitions of students.
 
     Parameters
@@ -349,6 +365,15 @@ def fit_features(template: HistoryFeatures | None, partitions: Sequence[Any]) ->
     partitions : sequence of delayed DataFrames
         ``ddf.to_delayed()`` of a log partitioned by student, in order. Their
         concatenation is the training table the in-memory fit would see.
+    keep_designs : bool or callable
+        Keep every partition's training design on the workers (as Dask futures in
+        ``.designs``) while pass 2 computes it anyway, so that fitting the classifier
+        needs no further feature pass (Dask spills them to the workers' disks when
+        memory runs short). A callable decides after pass 1 (it gets the
+        :class:`FittedFeatures` so far). Not available with the ``*_slopes`` blocks,
+        whose sparse columns depend on the final scaling.
+    client : distributed.Client, optional
+        Needed with ``keep_designs`` (default: the current client).
 
     Returns
     -------
@@ -366,31 +391,94 @@ def fit_features(template: HistoryFeatures | None, partitions: Sequence[Any]) ->
     st = _merge_pass1(list(parts), k)
     st.students = students
     _set_counts(feats, st, students)
+    _init_encoding(feats, partitions[0], fold_of, st)
+    fitted = FittedFeatures(features=feats, stats=st, fold_of=fold_of, k=k)
+    keep = keep_designs(fitted) if callable(keep_designs) else bool(keep_designs)
+    if keep and feats._needs("item_slopes", "concept_slopes"):
+        keep = False
     # pass 2: dense moments of the cross-fitted training design
-    feats_d = dask.delayed(feats)
+    raw_d = dask.delayed(_raw_view(feats))
     st_d = dask.delayed(st, traverse=False)
-    moments = dask.compute(*[dask.delayed(_pass2)(p, feats_d, fold_d, st_d) for p in partitions])
+    tasks = [dask.delayed(_pass2)(p, raw_d, fold_d, st_d, keep) for p in partitions]
+    if keep:
+        from distributed import default_client
+
+        client = client or default_client()
+        futs = client.compute(tasks)
+        moments = client.gather(client.map(_item, futs, index=1, pure=False))
+        fitted.designs = client.map(_item, futs, index=0, pure=False)
+        client.gather(client.map(_nothing, fitted.designs, pure=False))  # materialised
+        del futs
+    else:
+        moments = [m for _, m in dask.compute(*tasks)]
     n, mean, m2 = _merge_moments(list(moments))
-    _finish(feats, n, mean, m2, partitions[0], fold_of, st)
-    return FittedFeatures(features=feats, stats=st, fold_of=fold_of, k=k)
+    if mean is not None and len(mean):
+        feats.dense_mean_ = mean
+        sd = np.sqrt(m2 / n)
+        feats.dense_scale_ = np.where(sd > 1e-12, sd, 1.0)
+    return fitted
 
 
-def _finish(feats, n, mean, m2, first_partition, fold_of, st) -> None:
-    """Names, slices and dense scaling (set as ``encode(fitting=True)`` would)."""
-    # a tiny batch runs encode's fitting branch for the data-independent attributes
+def _item(x, index):
+    return x[index]
+
+
+def _nothing(x) -> None:
+    return None
+
+
+def _raw_view(feats: HistoryFeatures) -> HistoryFeatures:
+    """A shallow copy whose ``encode_split`` returns the dense columns unscaled."""
+    raw = copy.copy(feats)
+    d = len(getattr(feats, "dense_names_", []))
+    raw.dense_mean_ = np.zeros(d)
+    raw.dense_scale_ = np.ones(d)
+    raw.dense_weight_ = np.ones(d)
+    return raw
+
+
+def _init_encoding(feats, first_partition, fold_of, st) -> None:
+    """Names, slices, block weights (as ``encode(fitting=True)`` sets them)."""
+    # a tiny batch runs encode's fitting branch for these data-independent attributes
     head = dask.compute(first_partition)[0]
     head = head.iloc[: min(len(head), 50)]
     ans = build_answers(head, merge_expanded=feats.merge_expanded)
     item_p = partition_item_prior(feats, ans, fold_of, st)
     q = feats.history_batch(ans, item_p=item_p)
-    # encode's fitting branch sets the names, slices and block weights (and the
-    # moments of this small batch, replaced by the whole table's just below)
-    S, Z = feats.encode_split(q, fitting=True)
-    if mean is not None and len(mean):
-        feats.dense_mean_ = mean
-        sd = np.sqrt(m2 / n)
-        feats.dense_scale_ = np.where(sd > 1e-12, sd, 1.0)
+    S, Z = feats.encode_split(q, fitting=True)  # its moments are replaced after pass 2
     feats.n_features_out_ = S.shape[1] + Z.shape[1]
+
+
+def standardise_designs(fitted: FittedFeatures, client=None) -> list:
+    """The kept designs with their dense columns scaled as ``encode`` scales them.
+
+    In place on the workers (no second copy); returns the futures of ``(X, y)``.
+    """
+    from distributed import default_client
+
+    client = client or default_client()
+    f = fitted.features
+    futs = client.map(
+        _standardise,
+        fitted.designs,
+        mean=f.dense_mean_,
+        scale=f.dense_scale_,
+        weight=f.dense_weight_,
+        pure=False,
+    )
+    fitted.designs = None
+    return futs
+
+
+def _standardise(design, mean, scale, weight):
+    X, y = design
+    Z = X.dense
+    if Z.shape[1]:
+        # the same operations, in the same order, as HistoryFeatures.encode_split
+        Z -= mean
+        Z /= scale
+        Z *= weight
+    return design
 
 
 def training_design(df: pd.DataFrame, fitted: FittedFeatures) -> tuple[Any, np.ndarray, Any]:

@@ -38,6 +38,7 @@ __all__ = [
     "partition_loss_grad",
     "lbfgs_logistic",
     "sgd_logistic",
+    "sgd_logistic_futures",
     "as_logistic_regression",
 ]
 
@@ -274,6 +275,56 @@ def sgd_logistic(
         "alpha": alpha,
         "seconds": round(time.time() - t0, 3),
         "rows": n_rows,
+    }
+    return model.coef_.ravel().copy(), float(model.intercept_[0]), info
+
+
+def sgd_logistic_futures(
+    designs: Sequence[Any],
+    *,
+    n_rows: int,
+    C: float = 1.0,
+    epochs: int = 3,
+    random_state: int = 0,
+    eta0: float = 0.1,
+    client=None,
+) -> tuple[np.ndarray, float, dict]:
+    """:func:`sgd_logistic` over designs already held by the workers (futures).
+
+    Each ``partial_fit`` runs where its partition's design lives; only the model
+    travels between workers.
+    """
+    from distributed import default_client
+
+    client = client or default_client()
+    model = SGDClassifier(
+        loss="log_loss",
+        penalty="l2",
+        alpha=1.0 / (C * n_rows),
+        learning_rate="adaptive",
+        eta0=eta0,
+        average=True,
+        random_state=random_state,
+        tol=None,
+    )
+    rng = np.random.default_rng(random_state)
+    t0 = time.time()
+    state = client.scatter(model)
+    for e in range(epochs):
+        for k in rng.permutation(len(designs)):
+            state = client.submit(
+                _partial_fit, state, designs[k], int(rng.integers(2**31)), pure=False
+            )
+        client.gather(state)  # one epoch done
+        log.info("SGD epoch %d/%d done (%.1f s)", e + 1, epochs, time.time() - t0)
+    model = client.gather(state)
+    info = {
+        "solver": "sgd",
+        "epochs": epochs,
+        "alpha": 1.0 / (C * n_rows),
+        "seconds": round(time.time() - t0, 3),
+        "rows": n_rows,
+        "designs_kept": True,
     }
     return model.coef_.ravel().copy(), float(model.intercept_[0]), info
 

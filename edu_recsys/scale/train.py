@@ -53,8 +53,13 @@ from edu_recsys.mastery.features import HistoryFeatures
 from edu_recsys.mastery.linear import SparseDenseLogisticRegression
 from edu_recsys.mastery.tracer import FeatureTracer
 from edu_recsys.scale.errors import ScaleError
-from edu_recsys.scale.features import FittedFeatures, fit_features, training_design
-from edu_recsys.scale.solvers import lbfgs_logistic, sgd_logistic
+from edu_recsys.scale.features import (
+    FittedFeatures,
+    fit_features,
+    standardise_designs,
+    training_design,
+)
+from edu_recsys.scale.solvers import lbfgs_logistic, sgd_logistic, sgd_logistic_futures
 
 __all__ = ["fit_dask", "make_template", "save_model", "load_model", "estimate_design_bytes"]
 
@@ -188,6 +193,7 @@ def fit_dask(
     random_state: int = 0,
     memory_share: float = 0.5,
     tol: float | None = None,
+    cache_designs: bool = False,
     client=None,
 ) -> tuple[FeatureTracer, dict]:
     """Fit a feature-based tracer on a log partitioned by student.
@@ -211,6 +217,11 @@ def fit_dask(
         workers' memory.
     tol : float, optional
         Gradient tolerance of ``lbfgs`` (default: the classifier's ``tol``).
+    cache_designs : bool
+        For ``sgd``: keep the designs built while fitting the features on the
+        workers (Dask spills what does not fit in memory to their local disks), so
+        the epochs read them instead of rebuilding the features. ``lbfgs`` always
+        keeps them.
     client : distributed.Client, optional
         Default: the current client.
 
@@ -232,11 +243,23 @@ def fit_dask(
     if not parts:
         raise ScaleError("no partitions to fit on")
     t0 = time.time()
-    fitted = fit_features(
-        template.features if template.features is not None else HistoryFeatures(), parts
-    )
+    decided: dict[str, Any] = {}
+
+    def keep(f: FittedFeatures) -> bool:
+        # after pass 1: pick the solver, and whether pass 2 keeps the designs
+        chosen = solver
+        if solver == "auto":
+            need = estimate_design_bytes(parts, f, f.stats.n_answers)
+            have = _cluster_memory(client)
+            chosen = "lbfgs" if have and need < memory_share * have else "sgd"
+            decided.update(design_bytes_estimate=need, cluster_memory_bytes=have)
+        decided["solver"] = chosen
+        return chosen == "lbfgs" or cache_designs
+
+    template_features = template.features if template.features is not None else HistoryFeatures()
+    fitted = fit_features(template_features, parts, keep_designs=keep, client=client)
     st = fitted.stats
-    t_feat = time.time() - t0
+    solver = decided.get("solver", solver if solver != "auto" else "sgd")
     report: dict[str, Any] = {
         "model": model if isinstance(model, str) else type(model).__name__,
         "answers": st.n_answers,
@@ -245,31 +268,43 @@ def fit_dask(
         "concepts": len(st.concepts),
         "n_features": int(fitted.features.n_features_out_),
         "partitions": len(parts),
-        "features_fit_s": round(t_feat, 3),
+        "features_fit_s": round(time.time() - t0, 3),
+        "designs_kept": fitted.designs is not None,
+        **decided,
     }
-    if solver == "auto":
-        need = estimate_design_bytes(parts, fitted, st.n_answers)
-        have = _cluster_memory(client)
-        solver = "lbfgs" if have and need < memory_share * have else "sgd"
-        report.update(design_bytes_estimate=need, cluster_memory_bytes=have)
-    report["solver"] = solver
     t1 = time.time()
-    fitted_d = dask.delayed(fitted)
+    fitted_d = dask.delayed(fitted, traverse=False)
     if solver == "lbfgs":
-        designs = client.compute([dask.delayed(_design_xy)(p, fitted_d) for p in parts])
+        if fitted.designs is not None:
+            designs = standardise_designs(fitted, client)
+        else:
+            designs = client.compute([dask.delayed(_design_xy)(p, fitted_d) for p in parts])
         try:
             coef, b, info = _lbfgs_for(clf_t, designs, client, tol)
         finally:
             client.cancel(designs)
             del designs
+    elif fitted.designs is not None:
+        designs = standardise_designs(fitted, client)
+        try:
+            coef, b, info = sgd_logistic_futures(
+                designs,
+                n_rows=st.n_answers,
+                C=float(clf_t.C),
+                epochs=epochs,
+                random_state=random_state,
+                client=client,
+            )
+        finally:
+            client.cancel(designs)
+            del designs
     else:
-        C = float(clf_t.C)
         coef, b, info = sgd_logistic(
             _design_xy,
             parts,
             design_args=(fitted_d,),
             n_rows=st.n_answers,
-            C=C,
+            C=float(clf_t.C),
             epochs=epochs,
             random_state=random_state,
         )

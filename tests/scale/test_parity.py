@@ -161,7 +161,13 @@ def test_streamed_sgd_fit_is_close(logs, best_lr):
     train, _ = logs["train"]
     _, test_whole = logs["test"]
     model, report = fit_dask(train, make_model("best_lr"), solver="sgd", epochs=5)
-    assert report["solver"] == "sgd"
+    assert report["solver"] == "sgd" and not report["designs_kept"]
+    # the designs kept from the features' pass: the same data, the same SGD path
+    cached, rep2 = fit_dask(
+        train, make_model("best_lr"), solver="sgd", epochs=5, cache_designs=True
+    )
+    assert rep2["designs_kept"]
+    np.testing.assert_allclose(cached.classifier_.coef_, model.classifier_.coef_, atol=1e-10)
     y = test_whole["correct"].to_numpy()
     auc_mem = roc_auc_score(y, best_lr.predict_proba(test_whole))
     auc_sgd = roc_auc_score(y, model.predict_proba(test_whole))
