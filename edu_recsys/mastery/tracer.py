@@ -40,6 +40,9 @@ __all__ = ["BaseTracer", "FeatureTracer", "MASTERY_COLUMNS"]
 
 log = logging.getLogger(__name__)
 
+# queries per batch in mastery() (memory stays bounded for large cohorts)
+_QUERY_CHUNK = 200_000
+
 #: columns of :meth:`BaseTracer.mastery`
 MASTERY_COLUMNS = ["student_id", "concept_id", "mastery", "evidence", "fallback"]
 
@@ -136,19 +139,27 @@ class BaseTracer(ClassifierMixin, BaseEstimator):
         if concepts is None:
             concepts = self._fitted_concepts()
         concepts = np.asarray([str(c) for c in concepts], dtype=object)
-        qs = np.repeat(students, len(concepts))
-        qc = np.tile(concepts, len(students))
-        p, flags, evidence = self._query(state, qs, None, [(c,) for c in qc])
-        return pd.DataFrame(
-            {
-                "student_id": pd.Series(qs, dtype=object),
-                "concept_id": pd.Series(qc, dtype=object),
-                "mastery": p,
-                "evidence": evidence,
-                "fallback": join_flags(*flags.items()),
-            },
-            columns=MASTERY_COLUMNS,
-        )
+        # students in chunks of about _QUERY_CHUNK queries (bounded memory)
+        per = max(1, _QUERY_CHUNK // max(len(concepts), 1))
+        parts = []
+        for lo in range(0, max(len(students), 1), per):
+            chunk = students[lo : lo + per]
+            qs = np.repeat(chunk, len(concepts))
+            qc = np.tile(concepts, len(chunk))
+            p, flags, evidence = self._query(state, qs, None, [(c,) for c in qc])
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "student_id": pd.Series(qs, dtype=object),
+                        "concept_id": pd.Series(qc, dtype=object),
+                        "mastery": p,
+                        "evidence": evidence,
+                        "fallback": join_flags(*flags.items()),
+                    },
+                    columns=MASTERY_COLUMNS,
+                )
+            )
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
     def predict_next(
         self,

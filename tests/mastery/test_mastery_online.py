@@ -134,3 +134,15 @@ def test_feature_online_mastery_moves_with_answers(split):
     up = state.mastery("new")["c1"]
     assert up > base
     assert "new" in state.students
+
+
+def test_mastery_in_chunks_equals_one_batch(split, monkeypatch):
+    import edu_recsys.mastery.tracer as tracer_module
+
+    train, test = split
+    model = make_model("default").fit(train)
+    whole = model.mastery(test)
+    monkeypatch.setattr(tracer_module, "_QUERY_CHUNK", 7)
+    chunked = model.mastery(test)
+    pd.testing.assert_frame_equal(whole.drop(columns="mastery"), chunked.drop(columns="mastery"))
+    np.testing.assert_allclose(whole["mastery"], chunked["mastery"], atol=1e-12)
