@@ -238,6 +238,7 @@ def _cmd_run(args) -> int:
             overwrite=args.overwrite,
             storage_options=_storage_options(args) or None,
             client=client,
+            cache_designs=args.cache_designs,
         )
     rep["wall_s"] = round(time.time() - t0, 2)
     print(
@@ -377,6 +378,12 @@ def register(sub) -> None:
     s.add_argument("--test-share", type=float, default=0.2)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--mastery", action=argparse.BooleanOptionalAction, default=True)
+    s.add_argument(
+        "--cache-designs",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="sgd: keep the designs of the features' pass (spilled to the workers' disks)",
+    )
     s.add_argument("--rows-per-partition", type=int, default=500_000)
     s.add_argument("--overwrite", action="store_true")
     _add_cluster_options(s)

@@ -335,7 +335,11 @@ def write_simulated_log(
         "students": int(sum(f["students"] for f in files)),
         "files": files,
         "item_bank": "_items.parquet",
-        "generator": {"name": "edu_recsys.scale.simlog", **asdict(p)},
+        "generator": {
+            "name": "edu_recsys.scale.simlog",
+            "rows_per_file": rows_per_file,
+            **asdict(p),
+        },
         "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "write_s": round(time.time() - t0, 3),
     }

@@ -287,7 +287,12 @@ def register(sub) -> None:
         default=2_000_000,
         help="answers in the parity slice (whole files)",
     )
-    p.add_argument("--rows-per-file", type=int, default=500_000)
+    p.add_argument(
+        "--rows-per-file",
+        type=int,
+        default=250_000,
+        help="answers per Parquet file = per partition (250,000)",
+    )
     p.add_argument(
         "--data",
         default=None,
@@ -296,6 +301,13 @@ def register(sub) -> None:
     p.add_argument("--model", default="default")
     p.add_argument("--solver", choices=["auto", "lbfgs", "sgd"], default="auto")
     p.add_argument("--epochs", type=int, default=1, help="passes of the sgd solver")
+    p.add_argument(
+        "--cache-designs",
+        action=__import__("argparse").BooleanOptionalAction,
+        default=True,
+        help="sgd: keep the designs of the features' pass (spilled "
+        "to the workers' disks) instead of rebuilding them each epoch",
+    )
     p.add_argument(
         "--mastery",
         action=__import__("argparse").BooleanOptionalAction,
