@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import chain_graph, long_table, random_class
+from tests.classroom.conftest import chain_graph, long_table, random_class
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import HAND_MASTERY, long_table
+from tests.classroom.conftest import HAND_MASTERY, long_table
 
 from edu_recsys.classroom import class_report, mastery_matrix, unit_relevance
 from edu_recsys.exceptions import InvalidDataError
