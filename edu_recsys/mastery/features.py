@@ -87,16 +87,6 @@ BLOCKS = (
     "concept_slopes",
     "interactions",
 )
-_DENSE_BLOCKS = (
-    "item_counts",
-    "total_counts",
-    "item_prior",
-    "rates",
-    "recent",
-    "gap",
-    "ability",
-    "elapsed",
-)
 
 # standardised columns whose pairwise products the "interactions" block adds ({h}: the
 # middle half-life)
@@ -143,11 +133,6 @@ class _PairMean:
             return values
         out = self.M @ values
         return np.asarray(out)
-
-
-def _mean_over_pairs(values: np.ndarray, pair_row: np.ndarray, n_rows: int) -> np.ndarray:
-    """Mean of per-pair values for each row (0 for rows without pairs)."""
-    return _PairMean(pair_row, n_rows)(values)
 
 
 @dataclass

@@ -33,6 +33,16 @@ def _as_tuple(concept_ids) -> tuple[str, ...]:
     return tuple(str(c) for c in concept_ids)
 
 
+def _seconds(timestamp) -> float | None:
+    """Epoch seconds of a datetime-like (naive = UTC) or a number of seconds."""
+    if timestamp is None:
+        return None
+    if isinstance(timestamp, (int, float, np.integer, np.floating)):
+        return float(timestamp)
+    ts = pd.Timestamp(timestamp)
+    return ts.timestamp() if ts.tzinfo is not None else ts.tz_localize("UTC").timestamp()
+
+
 def _keystate(stats: Stats, j: int, times=None, wins=None) -> KeyState:
     return KeyState(
         n=int(stats.n[j]),
@@ -152,18 +162,16 @@ class FeatureOnlineState:
         correct,
         timestamp=None,
     ) -> None:
-        """Fold one answer into the student's state (O(number of its concepts))."""
+        """Fold one answer into the student's state (O(number of its concepts)).
+
+        ``timestamp``: a datetime-like (naive = UTC) or epoch seconds; needed only by
+        models with time features (windows, elapsed time).
+        """
         sid = str(student_id)
         item = str(item_id)
         concepts = _as_tuple(concept_ids)
         y = 1 if int(correct) else 0
-        t = None
-        if timestamp is not None:
-            t = (
-                pd.Timestamp(timestamp).timestamp()
-                if not isinstance(timestamp, float)
-                else timestamp
-            )
+        t = _seconds(timestamp)
         s = self._student(sid, create=True)
         r = y - self._item_p(item, concepts) if self._need_r else 0.0
         lams, pos, hz = self._lams, s.pos, self._horizon
