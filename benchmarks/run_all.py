@@ -18,6 +18,12 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("data", "bench_data.py", ["--json", str(HERE / "results" / "data_read.json")]),
     ("mastery", "bench_mastery.py", []),
+    ("graph_learn", "bench_graph_learn.py", ["--json", str(HERE / "results" / "graph_learn.json")]),
+    ("paths", "bench_paths.py", []),
+    ("recommend", "bench_recommend.py", []),
+    ("classroom", "bench_classroom.py", []),
+    ("api", "bench_api.py", []),
+    ("scale", "bench_scale.py", []),
 ]
 
 
