@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from tests.classroom.conftest import chain_graph, long_table, random_class
 
 from edu_recsys.classroom import teaching_groups
 from edu_recsys.exceptions import InvalidDataError
+from tests.classroom.conftest import chain_graph, long_table, random_class
 
 
 def three_profiles(seed: int = 0, per_group: int = 6):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from tests.classroom.conftest import chain_graph, long_table, random_class
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +18,7 @@ from edu_recsys.classroom import (
 )
 from edu_recsys.constants import PRODUCTIVE_BAND
 from edu_recsys.exceptions import InvalidDataError
+from tests.classroom.conftest import chain_graph, long_table, random_class
 
 GRAPH = chain_graph(25, seed=2)
 CLASS = random_class(GRAPH, 12, seed=5)

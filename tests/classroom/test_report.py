@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from tests.classroom.conftest import HAND_MASTERY, long_table
 
 from edu_recsys.classroom import class_report, mastery_matrix, unit_relevance
 from edu_recsys.exceptions import InvalidDataError
+from tests.classroom.conftest import HAND_MASTERY, long_table
 
 
 def test_concept_statistics_match_hand_computation(G, hand_class):
