@@ -1,10 +1,13 @@
 """Write the research notebooks (without outputs) with nbformat.
 
-Run ``.venv/bin/python notebooks/make_notebooks.py`` after editing the cells below;
-``tests/test_notebooks.py`` executes every notebook with small settings.
+Run ``.venv/bin/python notebooks/make_notebooks.py`` after editing the cells below (it
+also runs ``ruff check --fix`` and ``ruff format`` on the written notebooks when ruff is
+installed); ``tests/test_notebooks.py`` executes every notebook with small settings.
 """
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -135,8 +138,14 @@ NOTEBOOKS["02_mastery_models.ipynb"] = [
     SETUP,
     DATA_CHECK,
     """\
+import warnings
+
 from edu_recsys.datasets import load_dataset
 from edu_recsys.mastery import PRESETS, make_model
+
+# BKT warns about concepts answered only right (or only wrong) in a training set; expected
+# on small subsets, where such concepts keep their prior-regularised parameters.
+warnings.filterwarnings("ignore", message="BKT: ", category=RuntimeWarning)
 
 N_STUDENTS = None if FULL else 250  # students per dataset in the small run
 
@@ -386,7 +395,14 @@ def main() -> None:
             new_markdown_cell(src) if is_markdown(src) else new_code_cell(src.rstrip("\n"))
             for src in cells
         ]
+        for i, cell in enumerate(nb.cells):  # stable ids: regenerating gives no git churn
+            cell.id = f"cell-{i:02d}"
         nbformat.write(nb, HERE / name)
+    ruff = shutil.which("ruff") or str(HERE.parent / ".venv" / "bin" / "ruff")
+    if Path(ruff).exists():
+        paths = [str(HERE / name) for name in NOTEBOOKS]
+        subprocess.run([ruff, "check", "--fix", "--quiet", *paths], check=False)
+        subprocess.run([ruff, "format", "--quiet", *paths], check=False)
 
 
 if __name__ == "__main__":
