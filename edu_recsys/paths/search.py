@@ -15,7 +15,9 @@ mastered at the start, or studied earlier in the node's sequence and believed ma
 now (at least half of the belief's weight). So the search only ever expands
 the frontier, and a path never puts a concept before an unmastered prerequisite. A
 node whose targets are all mastered with high probability (``confident``), or that
-has no eligible concept left, stops (its sequence ends early).
+has no eligible concept left, stops (its sequence ends early). The one exception is a
+model with a gate (KSS): the concepts the gate allows are candidates too, as moves
+towards eligible concepts the gate would otherwise keep out of reach.
 """
 
 from __future__ import annotations
@@ -169,6 +171,7 @@ def beam_search(
     horizon = max(int(horizon), 0)
     is_cand = np.zeros(K, dtype=bool)
     is_cand[relevant] = True
+    gated = not model.allowed(np.arange(-1, K)).all()
 
     def mastery_of(th: np.ndarray) -> np.ndarray:  # (N, P, K) -> (N, K)
         N = th.shape[0]
@@ -197,6 +200,10 @@ def beam_search(
         firm = mast >= confident
         useful = ~firm | ((~firm).astype(float) @ prereqs.direct > 0)
         elig = prereqs.eligible(ok) & is_cand & useful & ~done[:, None]
+        if gated:
+            # a gate (KSS) can put the eligible concepts out of reach: the concepts it
+            # allows are candidates too, as moves towards them
+            elig |= model.allowed(prev[:, 0]) & is_cand & ~done[:, None]
         stop = ~elig.any(axis=1)  # finished, or nothing eligible: the sequence ends
         node_idx, act = np.nonzero(elig)
         if len(node_idx) == 0:
