@@ -61,10 +61,11 @@ def test_bench_writes_the_contract_json(sim, tmp_path, capsys):
     assert "best_lr" in printed and "auc" in printed
 
 
-def test_bench_rejects_unknown_models(sim, tmp_path):
+def test_bench_rejects_unknown_models(sim, tmp_path, capsys):
     folder = tmp_path / "toy_folds"
     _write_folds(sim, folder)
     assert main(["bench", "mastery", "--folds-dir", str(folder), "--models", "nope"]) == 2
+    assert "unknown model(s) nope" in capsys.readouterr().err
 
 
 def test_bench_bad_folder_is_a_one_line_error(tmp_path, capsys):

@@ -16,6 +16,7 @@ most published tables). ``fit_s`` and ``predict_s`` are mean seconds per fold.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -129,7 +130,8 @@ def _cmd(args) -> int:
         if unknown:
             print(
                 f"edu-recsys bench mastery: error: unknown model(s) {', '.join(unknown)}; "
-                f"known: {', '.join(list_models())}"
+                f"known: {', '.join(list_models())}",
+                file=sys.stderr,
             )
             return 2
     folds = [int(f) for f in args.folds.split(",")] if args.folds else None
