@@ -304,8 +304,10 @@ def _pass2(df, raw: HistoryFeatures, fold_of, st: FitStats, keep: bool):
     item_p = partition_item_prior(raw, ans, fold_of, st)
     q = raw.history_batch(ans, item_p=item_p)
     if keep:
-        S, dense = raw.encode_split(q)
-        dense = np.ascontiguousarray(dense)
+        # unscaled: [dense columns, products of unscaled columns (rebuilt after scaling)]
+        S, Z = raw.encode_split(q)
+        Z = np.ascontiguousarray(Z)
+        dense = Z[:, : len(raw.dense_names_)]
     else:
         dense, _, _ = raw._dense(q)
     n = dense.shape[0]
@@ -314,7 +316,7 @@ def _pass2(df, raw: HistoryFeatures, fold_of, st: FitStats, keep: bool):
     else:
         mean = dense.mean(axis=0)
         moments = (n, mean, ((dense - mean) ** 2).sum(axis=0))
-    design = (SplitDesign(S.tocsr(), dense), ans.y.astype(float)) if keep else None
+    design = (SplitDesign(S.tocsr(), Z), ans.y.astype(float)) if keep else None
     return design, moments
 
 
@@ -464,20 +466,43 @@ def standardise_designs(fitted: FittedFeatures, client=None) -> list:
         mean=f.dense_mean_,
         scale=f.dense_scale_,
         weight=f.dense_weight_,
+        pairs=_interaction_pairs(f),
+        w_int=f._scale("interactions"),
         pure=False,
     )
     fitted.designs = None
     return futs
 
 
-def _standardise(design, mean, scale, weight):
+def _interaction_pairs(f: HistoryFeatures) -> np.ndarray:
+    """(i, j) dense-column pairs of the ``interactions`` block, from the feature names."""
+    names = list(f.dense_names_)
+    d = len(names)
+    tail = list(f.feature_names_[f.n_sparse_ + d :])
+    if not tail:
+        return np.zeros((0, 2), dtype=np.int64)
+    lookup = {f"{names[i]}*{names[j]}": (i, j) for i in range(d) for j in range(d) if i != j}
+    try:
+        return np.array([lookup[t] for t in tail], dtype=np.int64)
+    except KeyError as e:
+        raise ValueError(f"unknown derived dense column {e}; cannot rescale kept designs") from e
+
+
+def _standardise(design, mean, scale, weight, pairs, w_int):
     X, y = design
     Z = X.dense
-    if Z.shape[1]:
-        # the same operations, in the same order, as HistoryFeatures.encode_split
-        Z -= mean
-        Z /= scale
-        Z *= weight
+    d = len(mean)
+    if d:
+        # the same operations, in the same order, as HistoryFeatures.encode_split:
+        # z = (dense - mean) / scale; Z = [z * weight, z_i * z_j (* w) for the pairs]
+        z = Z[:, :d].copy()
+        z -= mean
+        z /= scale
+        np.multiply(z, weight, out=Z[:, :d])
+        for k, (i, j) in enumerate(pairs):
+            np.multiply(z[:, i], z[:, j], out=Z[:, d + k])
+            if w_int != 1.0:
+                Z[:, d + k] *= w_int
     return design
 
 

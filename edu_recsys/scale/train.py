@@ -194,6 +194,7 @@ def fit_dask(
     memory_share: float = 0.5,
     tol: float | None = None,
     cache_designs: bool = False,
+    sgd_eta0: float = 0.005,
     client=None,
 ) -> tuple[FeatureTracer, dict]:
     """Fit a feature-based tracer on a log partitioned by student.
@@ -222,6 +223,8 @@ def fit_dask(
         workers (Dask spills what does not fit in memory to their local disks), so
         the epochs read them instead of rebuilding the features. ``lbfgs`` always
         keeps them.
+    sgd_eta0 : float
+        Initial step of the ``sgd`` solver (scikit-learn's ``adaptive`` schedule).
     client : distributed.Client, optional
         Default: the current client.
 
@@ -293,6 +296,7 @@ def fit_dask(
                 C=float(clf_t.C),
                 epochs=epochs,
                 random_state=random_state,
+                eta0=sgd_eta0,
                 client=client,
             )
         finally:
@@ -307,6 +311,7 @@ def fit_dask(
             C=float(clf_t.C),
             epochs=epochs,
             random_state=random_state,
+            eta0=sgd_eta0,
         )
     report["classifier"] = info
     report["classifier_fit_s"] = round(time.time() - t1, 3)

@@ -160,11 +160,12 @@ def test_dask_fit_matches_in_memory_fit(logs, best_lr):
 def test_streamed_sgd_fit_is_close(logs, best_lr):
     train, _ = logs["train"]
     _, test_whole = logs["test"]
-    model, report = fit_dask(train, make_model("best_lr"), solver="sgd", epochs=5)
+    # a few thousand answers need larger steps than the province-size default
+    model, report = fit_dask(train, make_model("best_lr"), solver="sgd", epochs=5, sgd_eta0=0.05)
     assert report["solver"] == "sgd" and not report["designs_kept"]
     # the designs kept from the features' pass: the same data, the same SGD path
     cached, rep2 = fit_dask(
-        train, make_model("best_lr"), solver="sgd", epochs=5, cache_designs=True
+        train, make_model("best_lr"), solver="sgd", epochs=5, sgd_eta0=0.05, cache_designs=True
     )
     assert rep2["designs_kept"]
     np.testing.assert_allclose(cached.classifier_.coef_, model.classifier_.coef_, atol=1e-10)
@@ -172,3 +173,20 @@ def test_streamed_sgd_fit_is_close(logs, best_lr):
     auc_mem = roc_auc_score(y, best_lr.predict_proba(test_whole))
     auc_sgd = roc_auc_score(y, model.predict_proba(test_whole))
     assert abs(auc_mem - auc_sgd) < 0.02  # a few thousand answers: SGD is still moving
+
+
+def test_kept_designs_equal_the_in_memory_training_design(logs, dask_threads):
+    import scipy.sparse as sp
+
+    from edu_recsys.scale.features import standardise_designs
+
+    ddf, whole = logs["train"]
+    template = make_model("default").features  # with its interaction columns
+    fitted = fit_features(template, list(ddf.to_delayed()), keep_designs=True)
+    designs = dask_threads.gather(standardise_designs(fitted))
+    ref, ans = clone(template)._fit_answers(whole, split=True)
+    S = sp.vstack([X.sparse for X, _ in designs]).tocsr()
+    Z = np.vstack([X.dense for X, _ in designs])
+    assert abs(S - ref.sparse.tocsr()).max() < 1e-12
+    np.testing.assert_allclose(Z, ref.dense, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(np.concatenate([y for _, y in designs]), ans.y)
