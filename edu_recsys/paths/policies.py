@@ -17,8 +17,8 @@ Only the ``oracle`` and the ``lookahead*-truth`` references read the hidden true
 * ``greedy-weakest`` — the first concept of that order not yet answered correctly
   (warm-up answers included).
 * ``lookahead1-truth`` / ``lookahead2-truth`` — exhaustive one- or two-step lookahead on
-  the true state (value: targets mastered, ties broken by progress on the closure),
-  the references quoted in the issue.
+  the true state (value: targets mastered after each step, summed; ties broken by
+  progress on the closure), the references quoted in the issue.
 """
 
 from __future__ import annotations
@@ -259,8 +259,9 @@ class PlannerPolicy(Policy):
 class LookaheadPolicy(Policy):
     """Exhaustive ``depth``-step lookahead on the true state (a reference).
 
-    The value of a sequence is the number of targets mastered after it, ties broken by
-    the progress of the closure (its concepts' ``progress`` summed).
+    The value of a sequence is the number of targets mastered after each of its steps,
+    summed (so a gain now beats the same gain later), ties broken by the progress of
+    the closure (its concepts' ``progress`` summed) at the end.
     """
 
     def __init__(self, depth: int = 2) -> None:
@@ -276,9 +277,12 @@ class LookaheadPolicy(Policy):
         B = len(self.seqs)
         th = np.repeat(self.ep.theta[None, :], B, axis=0)
         prev = np.full(B, self.ep.prev)
+        value = np.zeros(B)
         for j in range(self.depth):
             th, prev = m.study(th, self.seqs[:, j], prev)
-        value = m.mastered(th)[:, self.ep.targets].sum(axis=1)
+            # targets mastered after each step: sooner is better, which keeps the
+            # lookahead from deferring a sure gain behind a "set-up" step forever
+            value += m.mastered(th)[:, self.ep.targets].sum(axis=1)
         value = value + 1e-3 * m.progress(th)[:, self.relevant].sum(axis=1)
         return int(self.seqs[int(np.argmax(value)), 0])
 
