@@ -1,15 +1,18 @@
 """A state estimator that only sees answers: a particle belief over learner states.
 
 The estimator keeps many possible learner states ("particles"), each drawn from the
-learner model's population prior, runs every study step on all of them with the
-model's learning rule, and weighs each particle by how well it explains the answers
-observed so far (importance weights in log space). The planner then plans on a few of
-the most plausible particles at once, so that it prefers steps that are good whatever
-the learner's true state turns out to be.
+learner model's population prior (or around a tracer's mastery values), runs every
+study step on all of them with the model's learning rule, and weighs each particle by
+how well it explains the answers observed so far (importance weights in log space).
+The planner then plans on a few particles at once (the most plausible ones, or a
+representative sample), so that it prefers steps that are good whatever the learner's
+true state turns out to be. A model with ``rate_sd > 0`` adds each learner's own
+learning rate to what is estimated.
 
 When the weights collapse onto a few particles (effective sample size below a share
-of the pool), the pool is resampled and *moved*: each copy proposes a fresh prior
-value for a few concepts of its initial state, the whole history is replayed, and the
+of the pool), the pool is resampled and *moved*: each copy proposes fresh prior values
+for a few independent latent coordinates of its initial state (for the graph model:
+the general ability or one concept's own part), the whole history is replayed, and the
 proposal is kept with the Metropolis-Hastings probability (the prior is the proposal,
 so the acceptance ratio is the likelihood ratio). That keeps the belief diverse and
 lets it recover from early mistakes, at the cost of one replay per move.

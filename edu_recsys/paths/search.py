@@ -106,11 +106,6 @@ class PrerequisiteIndex:
         return ~missing
 
 
-def _progress(model: LearnerModel, theta: np.ndarray) -> np.ndarray:
-    prog = getattr(model, "progress", None)
-    return prog(theta) if prog is not None else model.mastered(theta).astype(float)
-
-
 def beam_search(
     model: LearnerModel,
     belief: Belief,
@@ -226,7 +221,7 @@ def beam_search(
         new_mast = mastery_of(th)
         # progress of the believed mean state (progress is nearly linear in the state)
         mean_th = np.einsum("mpk,p->mk", th, w)
-        prog = _progress(model, mean_th)[:, valued].sum(axis=1)
+        prog = model.progress(mean_th)[:, valued].sum(axis=1)
         last = seqs[node_idx, -1] if seqs.shape[1] else np.full(M, -2)
         new_switches = switches[node_idx] + (act != last)
         new_score = (

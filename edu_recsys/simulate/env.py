@@ -428,7 +428,7 @@ class LearnerEnv:
         gains = self._learn(np.array([r]), [cs], np.array([minutes]), np.array([factor]))[0]
         self.clock[r] += np.int64(minutes * 60 * _NS_PER_S)
         self._last[r] = self.clock[r]
-        ts = pd.Timestamp(int(self.clock[r]), tz="UTC")
+        ts = pd.Timestamp(int(self.clock[r]), tz="UTC").floor("s")
         if kind == "resource":
             self._resource_log.append(
                 {
@@ -477,4 +477,8 @@ class LearnerEnv:
     def resource_log(self) -> pd.DataFrame:
         """Logged resource uses: ``student_id, resource_id, concept_ids, minutes, timestamp``."""
         cols = ["student_id", "resource_id", "concept_ids", "minutes", "timestamp"]
-        return pd.DataFrame(self._resource_log, columns=cols)
+        df = pd.DataFrame(self._resource_log, columns=cols)
+        if len(df):
+            df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True)
+            df = df.sort_values(["student_id", "timestamp"], kind="stable")
+        return df.reset_index(drop=True)

@@ -116,3 +116,25 @@ def test_copy_is_independent():
     twin = env.copy()
     env.study("s1", ["a"], 30)
     assert twin.true_mastery().loc["s1", "a"] < env.true_mastery().loc["s1", "a"]
+
+
+def test_class_with_a_catalogue(math79):
+    G = math79
+    concepts = list(G)[:60]
+    res = pd.DataFrame(
+        {
+            "resource_id": [f"r{i}" for i in range(len(concepts))],
+            "concept_ids": [(c,) for c in concepts],
+            "minutes": 10.0,
+            "type": "video",
+            "difficulty": 0.5,
+            "is_quality": [i % 3 == 0 for i in range(len(concepts))],
+        }
+    )
+    sim = simulate_class(G, n_students=10, weeks=1, random_state=1, resources=res,
+                         grade=7, resource_use_rate=0.8)  # fmt: skip
+    log = sim.resource_log
+    assert len(log) > 0 and set(log.resource_id) <= set(res.resource_id)
+    taught = set(sim.schedule.concept_id)
+    assert all(cs[0] in taught for cs in log.concept_ids)
+    assert log.groupby("student_id").timestamp.apply(lambda t: t.is_monotonic_increasing).all()
