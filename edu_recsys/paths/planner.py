@@ -70,7 +70,7 @@ class PathPlanner:
         Earlier ``(concept_id, correct)`` study-and-answer steps, oldest first; a
         DataFrame needs ``concept_ids`` and ``correct`` (one student, in time order).
     model : LearnerModel, optional
-        Default: ``GraphLearnerModel(G)``.
+        Default: ``GraphLearnerModel(G, grade=grade)``.
     items : DataFrame, optional
         Item bank (``item_id, concept_ids`` and ``irt_b`` or ``difficulty``, ``minutes``);
         default ``G.graph["items"]`` (ids only).
@@ -94,6 +94,10 @@ class PathPlanner:
         Concepts expanded per search node (see :func:`~edu_recsys.paths.search.beam_search`).
     random_state : int, default 0
     student_id : str, optional
+    grade : int, optional
+        The student's grade, for the default model's prior: concepts without a mastery
+        value (the fallback) start mostly mastered when they belong to an earlier grade,
+        hardly when they belong to a later one. None: every such concept at about 50%.
 
     Raises
     ------
@@ -135,6 +139,7 @@ class PathPlanner:
         progress_weight: float = 0.2,
         random_state: int = 0,
         student_id: str | None = None,
+        grade: int | None = None,
     ) -> None:
         targets = [targets] if isinstance(targets, str) else [str(t) for t in targets]
         if not targets:
@@ -153,7 +158,7 @@ class PathPlanner:
         self.max_candidates = max_candidates
         self.progress_weight = float(progress_weight)
         relevant = prerequisite_closure(G, self.targets, include_targets=True)
-        base = model if model is not None else GraphLearnerModel(G)
+        base = model if model is not None else GraphLearnerModel(G, grade=grade)
         self.model = base.restrict(relevant)
         self.concepts = list(self.model.concepts)
         self._pos = {c: i for i, c in enumerate(self.concepts)}
