@@ -381,7 +381,7 @@ def register(sub) -> None:
     s.add_argument(
         "--cache-designs",
         action=argparse.BooleanOptionalAction,
-        default=True,
+        default=False,
         help="sgd: keep the designs of the features' pass (spilled to the workers' disks)",
     )
     s.add_argument("--rows-per-partition", type=int, default=500_000)

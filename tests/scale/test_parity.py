@@ -140,9 +140,10 @@ def test_dask_fit_matches_in_memory_fit(logs, best_lr):
     assert type(model) is type(best_lr)
     assert report["answers"] == best_lr.n_answers_fit_
     assert report["classifier"]["converged"]
-    # the same objective, minimised at least as well as in memory
+    # the same objective, minimised as well as in memory (both stop at tolerance)
     Xa, ans = clone(best_lr.features)._fit_answers(train_whole)
-    assert _objective(model, Xa, ans.y) <= _objective(best_lr, Xa, ans.y) + 1e-7
+    o_dask, o_mem = _objective(model, Xa, ans.y), _objective(best_lr, Xa, ans.y)
+    assert abs(o_dask - o_mem) < 1e-4 * o_mem
     p_mem = best_lr.predict_proba(test_whole)
     p_dask = model.predict_proba(test_whole)
     y = test_whole["correct"].to_numpy()

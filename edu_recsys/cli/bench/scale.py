@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -67,8 +68,25 @@ def _feature_pass(ddf, features) -> int:
         X = transform_partition(df.drop(columns=["_seq"], errors="ignore"), f)
         return X.shape[0]
 
+    def just_read(df, f):
+        return len(df)
+
+    fn = rows if features is not None else just_read
     f = dask.delayed(features)
-    return int(sum(dask.compute(*[dask.delayed(rows)(p, f) for p in ddf.to_delayed()])))
+    return int(sum(dask.compute(*[dask.delayed(fn)(p, f) for p in ddf.to_delayed()])))
+
+
+def _timed_pass(ddf, features, n_threads: int) -> dict[str, Any]:
+    t0 = time.time()
+    n = _feature_pass(ddf, features)
+    dt = time.time() - t0
+    return {
+        "rows": n,
+        "seconds": round(dt, 3),
+        "answers_per_s": n / dt,
+        "answers_per_s_per_core": n / dt / max(n_threads, 1),
+        "cores": n_threads,
+    }
 
 
 def _full_run(args, url: str, out: str) -> dict[str, Any]:
@@ -92,6 +110,7 @@ def _full_run(args, url: str, out: str) -> dict[str, Any]:
             mastery=args.mastery,
             overwrite=True,
             client=client,
+            cache_designs=args.cache_designs,
         )
         mem = worker_peak_memory(client)
         res["pipeline"] = rep
@@ -99,16 +118,17 @@ def _full_run(args, url: str, out: str) -> dict[str, Any]:
         # feature building alone, with the fitted transformer
         model = load_model(rep["model_path"])
         ddf = read_log(url)
-        t0 = time.time()
-        n = _feature_pass(ddf, model.features_)
-        dt = time.time() - t0
-        res["feature_pass"] = {
-            "rows": n,
-            "seconds": round(dt, 3),
-            "answers_per_s": n / dt,
-            "answers_per_s_per_core": n / dt / max(n_threads, 1),
-            "cores": n_threads,
-        }
+        res["feature_pass"] = _timed_pass(ddf, model.features_, n_threads)
+        # the drivers' own share: read + type a partition, no features
+        res["read_pass"] = _timed_pass(ddf, None, n_threads)
+        # the Best-LR feature set (fitted on the first partition) for comparison
+        import dask
+
+        from edu_recsys.mastery import make_model
+
+        first = dask.compute(ddf.to_delayed()[0])[0].drop(columns="_seq")
+        blr = make_model("best_lr").features.fit(first)
+        res["feature_pass_best_lr"] = _timed_pass(ddf, blr, n_threads)
     # one partition in this process (no Dask): the per-core speed of the feature code
     import dask
 
@@ -209,15 +229,19 @@ def run(args) -> dict[str, Any]:
     man, gen_s = _ensure_log(args, url)
     out["generate_s"] = round(gen_s, 3)
     out["files"] = len(man["files"])
-    work = tempfile.mkdtemp(prefix="edu-recsys-bench-scale-out-")
-    if not args.skip_full:
-        t0 = time.time()
-        out["full"] = _full_run(args, url, work + "/full")
-        out["full"]["wall_s"] = round(time.time() - t0, 3)
-    if not args.skip_parity:
-        out["parity"] = _parity(args, url, work + "/parity")
+    work = args.out or tempfile.mkdtemp(prefix="edu-recsys-bench-scale-out-")
+    try:
+        if not args.skip_full:
+            t0 = time.time()
+            out["full"] = _full_run(args, url, work + "/full")
+            out["full"]["wall_s"] = round(time.time() - t0, 3)
+        if not args.skip_parity:
+            out["parity"] = _parity(args, url, work + "/parity")
+    finally:
+        if not args.out and not args.keep_output:
+            shutil.rmtree(work, ignore_errors=True)
     out["load_avg_end"] = list(os.getloadavg())
-    out["output"] = work
+    out["output"] = work if (args.out or args.keep_output) else None
     return out
 
 
@@ -237,6 +261,14 @@ def _summary(res: dict) -> list[dict]:
             {"figure": "AUC (held-out students)", "value": p["auc"]},
             {"figure": "answers/s end to end", "value": p["answers"] / p["wall_fit_score_s"]},
             {"figure": "feature answers/s/core", "value": fe["answers_per_s_per_core"]},
+            {
+                "figure": "  Best-LR features /s/core",
+                "value": full["feature_pass_best_lr"]["answers_per_s_per_core"],
+            },
+            {
+                "figure": "  read + type only /s/core",
+                "value": full["read_pass"]["answers_per_s_per_core"],
+            },
             {
                 "figure": "feature answers/s 1 core",
                 "value": full["feature_single_core"]["answers_per_s"],
@@ -298,13 +330,20 @@ def register(sub) -> None:
         default=None,
         help="log folder/URL (generated there when missing; default: $TMPDIR)",
     )
+    p.add_argument(
+        "--out",
+        default=None,
+        help="folder for the model, predictions and mastery (default: a temporary "
+        "folder, removed at the end)",
+    )
+    p.add_argument("--keep-output", action="store_true", help="keep the temporary folder")
     p.add_argument("--model", default="default")
     p.add_argument("--solver", choices=["auto", "lbfgs", "sgd"], default="auto")
     p.add_argument("--epochs", type=int, default=1, help="passes of the sgd solver")
     p.add_argument(
         "--cache-designs",
         action=__import__("argparse").BooleanOptionalAction,
-        default=True,
+        default=False,
         help="sgd: keep the designs of the features' pass (spilled "
         "to the workers' disks) instead of rebuilding them each epoch",
     )
