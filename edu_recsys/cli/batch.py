@@ -335,7 +335,7 @@ def register(sub) -> None:
     s.add_argument("--items", type=int, default=5_000)
     s.add_argument("--concepts", type=int, default=200)
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--rows-per-file", type=int, default=500_000)
+    s.add_argument("--rows-per-file", type=int, default=250_000)
     s.add_argument("--overwrite", action="store_true")
     _add_cluster_options(s)
     s.set_defaults(func=_cmd_simulate)
@@ -345,7 +345,7 @@ def register(sub) -> None:
     s.add_argument("out", help="output folder or URL")
     s.add_argument("--format", choices=["parquet", "csv"], default=None)
     s.add_argument("--partitions", type=int, default=None)
-    s.add_argument("--rows-per-partition", type=int, default=500_000)
+    s.add_argument("--rows-per-partition", type=int, default=250_000)
     s.add_argument("--overwrite", action="store_true")
     _add_cluster_options(s)
     s.set_defaults(func=_cmd_partition)
@@ -356,14 +356,15 @@ def register(sub) -> None:
     s.add_argument("--model", default="default", help="mastery preset (default)")
     s.add_argument(
         "--solver",
-        choices=["lbfgs", "sgd"],
-        default="lbfgs",
-        help="lbfgs: the in-memory objective solved exactly with features cached on the "
-        "workers; sgd: streamed passes, for data larger than the cluster's memory",
+        choices=["auto", "lbfgs", "sgd"],
+        default="auto",
+        help="lbfgs: the in-memory objective, designs kept on the workers; sgd: streamed "
+        "passes, for designs larger than the cluster's memory; auto: lbfgs when the "
+        "design fits in half of it",
     )
-    s.add_argument("--epochs", type=int, default=3, help="passes for --solver sgd")
+    s.add_argument("--epochs", type=int, default=1, help="passes for --solver sgd")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--rows-per-partition", type=int, default=500_000)
+    s.add_argument("--rows-per-partition", type=int, default=250_000)
     _add_cluster_options(s)
     s.set_defaults(func=_cmd_fit)
 
@@ -384,7 +385,7 @@ def register(sub) -> None:
         default=False,
         help="sgd: keep the designs of the features' pass (spilled to the workers' disks)",
     )
-    s.add_argument("--rows-per-partition", type=int, default=500_000)
+    s.add_argument("--rows-per-partition", type=int, default=250_000)
     s.add_argument("--overwrite", action="store_true")
     _add_cluster_options(s)
     s.set_defaults(func=_cmd_run)
@@ -397,7 +398,7 @@ def register(sub) -> None:
         s.add_argument("log", help="log folder or URL")
         s.add_argument("--model", required=True, help="fitted model file")
         s.add_argument("--out", required=True, help="output folder or URL")
-        s.add_argument("--rows-per-partition", type=int, default=500_000)
+        s.add_argument("--rows-per-partition", type=int, default=250_000)
         s.add_argument("--overwrite", action="store_true")
         _add_cluster_options(s)
         s.set_defaults(func=fn)
@@ -413,7 +414,7 @@ def register(sub) -> None:
         s.add_argument("--roster", required=True, help="CSV/Parquet: student_id, class_id")
         s.add_argument("--out", required=True, help="output folder or URL")
         s.add_argument("--lang", choices=["zh", "en"], default="zh")
-        s.add_argument("--rows-per-partition", type=int, default=500_000)
+        s.add_argument("--rows-per-partition", type=int, default=250_000)
         s.add_argument("--overwrite", action="store_true")
         if name == "class-reports":
             s.add_argument("--current-unit", default=None)
