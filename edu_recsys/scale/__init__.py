@@ -9,9 +9,15 @@ Modules:
 * :mod:`~edu_recsys.scale.cluster`: a client for a scheduler address or a LocalCluster.
 * :mod:`~edu_recsys.scale.features`: the in-memory feature code of
   :mod:`edu_recsys.mastery`, applied per partition.
-* :mod:`~edu_recsys.scale.train`: fitting on data larger than memory.
-* :mod:`~edu_recsys.scale.score`: nightly batch scoring jobs.
+* :mod:`~edu_recsys.scale.train`: fitting on data larger than memory
+  (:mod:`~edu_recsys.scale.solvers`: distributed L-BFGS and streamed SGD).
+* :mod:`~edu_recsys.scale.score`: batch jobs (answers, nightly mastery, class reports,
+  homework), published only when complete.
+* :mod:`~edu_recsys.scale.pipeline`: the end-to-end nightly job (``batch run``).
 * :mod:`~edu_recsys.scale.simlog`: fast seeded simulated logs for benchmarks.
+* :mod:`~edu_recsys.scale.errors`: the exceptions.
+
+See ``docs/scale.md``.
 """
 
 try:  # the extra is optional: say how to get it

@@ -23,7 +23,6 @@ __all__ = [
     "scheduler_address",
     "dask_client",
     "worker_peak_memory",
-    "reset_worker_peak_memory",
 ]
 
 log = logging.getLogger(__name__)
@@ -133,12 +132,3 @@ def worker_peak_memory(client: Client) -> dict[str, dict[str, int]]:
     peaks = client.run(_peak_rss_bytes)
     now = client.run(_rss_bytes)
     return {w: {"peak_rss": int(peaks[w]), "rss": int(now.get(w, 0))} for w in peaks}
-
-
-def reset_worker_peak_memory(client: Client) -> None:
-    """Restart the workers so their memory high-water marks start afresh.
-
-    Only for benchmarks on a cluster this process owns; a restart drops the
-    workers' data.
-    """
-    client.restart()

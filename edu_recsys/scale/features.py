@@ -25,9 +25,11 @@ transformed matrices). :func:`training_design` builds a partition's training row
 :func:`transform_partition` its ordinary ``transform``.
 
 The driver relies on these parts of ``HistoryFeatures``: the public
-``history_batch``/``encode``/``item_prior``, and ``_check_params``, ``_concept_prior``,
-``_dense``, ``_local_maps`` and the fitted attribute names (see the hook request in
-``docs/scale.md``).
+``history_batch``/``encode_split``/``item_prior``, and ``_check_params``,
+``_concept_prior``, ``_dense``, ``_local_maps``, ``_scale``, the fitted attribute names,
+the cross-fitting fold draw and the naming of the ``interactions`` columns (see the
+hook request in ``docs/scale.md``). ``tests/scale/test_parity.py`` fails when they
+drift.
 """
 
 from __future__ import annotations

@@ -76,7 +76,6 @@ __all__ = [
     "concepts_to_arrow",
     "concepts_from_arrow",
     "frame_to_arrow",
-    "log_meta",
 ]
 
 log = logging.getLogger(__name__)
@@ -199,21 +198,6 @@ def frame_to_arrow(df: pd.DataFrame) -> pa.Table:
 
 
 # ------------------------------------------------------------------- canonical frames
-
-
-def log_meta(extra: Mapping[str, Any] | None = None, *, timestamp: bool = True) -> pd.DataFrame:
-    """An empty canonical frame (Dask ``meta``) with the usual optional columns."""
-    cols: dict[str, Any] = {
-        STUDENT: pd.Series([], dtype="str"),
-        ITEM: pd.Series([], dtype="str"),
-        CONCEPTS: pd.Series([], dtype=object),
-        CORRECT: pd.Series([], dtype=np.int8),
-    }
-    if timestamp:
-        cols[TIMESTAMP] = pd.Series([], dtype="datetime64[ns, UTC]")
-    for k, v in (extra or {}).items():
-        cols[k] = pd.Series([], dtype=v)
-    return pd.DataFrame(cols)
 
 
 def canonical_partition(

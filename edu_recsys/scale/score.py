@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from edu_recsys.data.schema import CORRECT, ITEM, STUDENT, TIMESTAMP
-from edu_recsys.scale.io import _SEQ, compute_with_retries, write_parquet_dataset
+from edu_recsys.scale.io import _SEQ, write_parquet_dataset
 
 __all__ = [
     "OUTPUT_FORMAT",
@@ -39,7 +39,6 @@ __all__ = [
     "nightly_mastery",
     "predictions_frame",
     "model_info",
-    "collect",
     "partition_by_class",
     "class_reports",
     "class_homework",
@@ -244,11 +243,6 @@ def nightly_mastery(
         storage_options=storage_options,
         retries=retries,
     )
-
-
-def collect(ddf: dd.DataFrame, retries: int = 1) -> pd.DataFrame:
-    """Compute a (small) Dask frame, with retries on a distributed client."""
-    return compute_with_retries(ddf, retries)
 
 
 # --------------------------------------------------------------------- per-class jobs

@@ -9,6 +9,9 @@ import pytest
 
 from edu_recsys.cli import main
 
+# dask.dataframe.read_parquet itself still calls reset_index(inplace=True) (pandas 3.1)
+pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.reset_index")
+
 
 @pytest.fixture
 def scheduler(dask_threads):

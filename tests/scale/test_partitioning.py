@@ -22,6 +22,9 @@ from edu_recsys.scale.io import (
 
 COLS = ["student_id", "item_id", "concept_ids", "correct", "timestamp"]
 
+# dask.dataframe.read_parquet itself still calls reset_index(inplace=True) (pandas 3.1)
+pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.reset_index")
+
 
 def _write_scattered(df: pd.DataFrame, root, n_files: int, seed: int = 0) -> None:
     """Rows in a random global order split over files: students span several files."""
