@@ -23,7 +23,11 @@ BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("recommend", "bench_recommend.py", []),
     ("classroom", "bench_classroom.py", []),
     ("api", "bench_api.py", []),
-    ("scale", "bench_scale.py", []),
+    (
+        "scale",
+        "bench_scale.py",
+        ["--answers", "2000000", "--students", "20000", "--slice-answers", "1000000"],
+    ),
 ]
 
 
