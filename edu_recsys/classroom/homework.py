@@ -807,18 +807,27 @@ def _select_for_student(
     taken: set[int] = set()
     per_concept: dict[int, int] = {}
     used = 0.0
-    for row in np.argsort(-score, kind="stable"):
-        if score[row] <= 0 or len(chosen) >= cap_items:
-            break
-        j = int(item_c[row])
-        if per_concept.get(j, 0) >= policy.max_items_per_concept:
-            continue
-        if used + bank.minutes[row] > new_budget + 1e-9:
-            continue
-        chosen.append((int(row), j, str(kind_of[j]), None))
-        taken.add(int(row))
-        per_concept[j] = per_concept.get(j, 0) + 1
-        used += bank.minutes[row]
+    by_score = np.argsort(-score, kind="stable")
+
+    def fill_new(limit: float) -> None:
+        # greedy by value per minute, within the per-concept cap and the minutes limit
+        nonlocal used
+        for row in by_score:
+            if score[row] <= 0 or len(chosen) >= cap_items:
+                break
+            if row in taken:
+                continue
+            j = int(item_c[row])
+            if per_concept.get(j, 0) >= policy.max_items_per_concept:
+                continue
+            if used + bank.minutes[row] > limit + 1e-9:
+                continue
+            chosen.append((int(row), j, str(kind_of[j]), None))
+            taken.add(int(row))
+            per_concept[j] = per_concept.get(j, 0) + 1
+            used += bank.minutes[row]
+
+    fill_new(new_budget)
 
     # spaced review: the longest unpractised (or least secure) mastered concepts first
     if review_c:
@@ -853,20 +862,7 @@ def _select_for_student(
             used += bank.minutes[r]
             review_used += bank.minutes[r]
     # budget left after review (little to review): more new work, never more review
-    for row in np.argsort(-score, kind="stable"):
-        if score[row] <= 0 or len(chosen) >= cap_items:
-            break
-        if row in taken:
-            continue
-        j = int(item_c[row])
-        if per_concept.get(j, 0) >= policy.max_items_per_concept:
-            continue
-        if used + bank.minutes[row] > budget + 1e-9:
-            continue
-        chosen.append((int(row), j, str(kind_of[j]), None))
-        taken.add(int(row))
-        per_concept[j] = per_concept.get(j, 0) + 1
-        used += bank.minutes[row]
+    fill_new(budget)
     new = [c for c in chosen if c[2] != "review"]
     rev = [c for c in chosen if c[2] == "review"]
     return new + rev
