@@ -260,7 +260,6 @@ def simulate_policies(
     start: str = "history",
     diagnostic_items: int = 2,
     catalogue: Catalogue | None = None,
-    difficulty_reading: str = "as-is",
     observe: str = "answers",
     tracer: str = "default",
     random_state: int = 0,
@@ -300,14 +299,6 @@ def simulate_policies(
         (``"true"``, an oracle) their true success probabilities.
     tracer : str, default "default"
         Mastery preset for ``observe="tracer"``.
-    difficulty_reading : {"as-is", "contract"}, default "as-is"
-        ``LearnerEnv`` (as shipped) fits a resource best to a learner whose success on
-        a typical item is ``1 - difficulty``, i.e. a hard resource suits a weak
-        learner. The catalogue contract reads ``difficulty`` as hardness (0.5 = a
-        typical item), under which harder material suits stronger learners.
-        ``"as-is"`` (default) leaves the simulator unchanged; ``"contract"`` hands it
-        ``1 - difficulty``, so that its fit is best at success ``difficulty``. A
-        sensitivity check, reported beside the default.
     random_state : int, default 0
     progress : bool
         Show a tqdm bar over policies x steps.
@@ -329,17 +320,12 @@ def simulate_policies(
     hist_ids = [f"h{i:04d}" for i in range(n_history)]
     eval_ids = [f"e{i:04d}" for i in range(n_students)]
     theta = model.prior_states(n_history + n_students, rng)
-    if difficulty_reading not in ("contract", "as-is"):
-        raise ValueError("difficulty_reading must be 'contract' or 'as-is'")
-    env_res = cat.resources
-    if difficulty_reading == "contract":
-        env_res = env_res.assign(difficulty=1.0 - env_res["difficulty"].fillna(0.5))
     env = LearnerEnv(
         model,
         hist_ids + eval_ids,
         theta,
         items,
-        resources=env_res,
+        resources=cat.resources,
         random_state=random_state,
     )
     by_concept = _items_by_concept(items)
@@ -407,7 +393,7 @@ def simulate_policies(
     result = SimulationResult(
         env=(
             f"{name}: {n_history}-learner history, {len(cat)} synthetic resources, "
-            f"grade {grade}, start {start}, difficulty read per {difficulty_reading}, "
+            f"grade {grade}, start {start}, "
             f"seed {random_state}"
         ),
         students=n_students,

@@ -18,8 +18,27 @@ helper's offline evaluation and the path benchmark step on:
 
 Hidden resource effectiveness: each resource's gains are multiplied by a log-normal
 factor (median 1, higher for ``is_quality`` resources) and by how well its difficulty
-fits the student (best when the student's success probability on the concept is near
-the resource's level), so that recommendation policies have something real to find.
+fits the student, so that recommendation policies have something real to find.
+
+Difficulty fit (the catalogue contract: ``difficulty`` in [0, 1], 0.5 = a typical item
+of its concepts, higher = harder). The student's predicted success on the resource's
+own level is read like an item of that difficulty in the item bank::
+
+    q   = sigmoid(mean over the resource's concepts of (theta_k - beta_k)
+                  - RESOURCE_DIFFICULTY_SLOPE * (difficulty - 0.5))
+    fit = exp(-(q - RESOURCE_FIT_CENTRE) ** 2 / (2 * RESOURCE_FIT_WIDTH ** 2))
+
+so ``q = logistic(logit(p) - 4 * (difficulty - 0.5))`` for a one-concept resource,
+``p`` the success on a typical item. The slope 4 is the one that maps the item bank's
+and the graph's 0..1 difficulties to logits (``irt_b = 4 * (difficulty - 0.5)``); the
+fit is best when ``q`` is at the centre of
+:data:`~edu_recsys.constants.PRODUCTIVE_BAND` (0.725): material a student can mostly
+but not always succeed on (the zone of proximal development). The Gaussian width (0.3)
+is unchanged from the first version. Example: a weak student (``p = 0.3``) learns best
+from an easy resource (difficulty about 0.05), a typical resource (0.5) fits a student
+with ``p = 0.725``, a hard one (0.7) a strong student (``p`` about 0.85). (The first
+version read the level as ``1 - difficulty``, so that a hard resource suited a weak
+student: the opposite of the contract.)
 
 Forgetting (``forgetting_half_life_days``, default 60, None to switch it off): between
 two activities the part of ``theta`` gained since the start decays with that half-life.
@@ -34,10 +53,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from edu_recsys.constants import PRODUCTIVE_BAND
 from edu_recsys.exceptions import UnknownIdError
 from edu_recsys.simulate.learners import GraphLearnerModel
 
-__all__ = ["LearnerEnv", "StepResult", "RESOURCE_TYPE_EFFICIENCY"]
+__all__ = [
+    "LearnerEnv",
+    "StepResult",
+    "RESOURCE_TYPE_EFFICIENCY",
+    "RESOURCE_DIFFICULTY_SLOPE",
+    "RESOURCE_FIT_CENTRE",
+    "RESOURCE_FIT_WIDTH",
+    "resource_difficulty_fit",
+]
 
 _NS_PER_S = 1_000_000_000
 _SIGMOID_CLIP = 50.0
@@ -53,8 +81,46 @@ RESOURCE_TYPE_EFFICIENCY = {
 }
 
 
+#: Log-odds of success lost per unit of resource difficulty above 0.5 (as for items).
+RESOURCE_DIFFICULTY_SLOPE = 4.0
+#: Predicted success on a resource's level at which it teaches best (band centre).
+RESOURCE_FIT_CENTRE = float(sum(PRODUCTIVE_BAND) / 2)
+#: Width (standard deviation, probability scale) of the Gaussian difficulty fit.
+RESOURCE_FIT_WIDTH = 0.3
+
+
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-np.clip(x, -_SIGMOID_CLIP, _SIGMOID_CLIP)))
+
+
+def resource_difficulty_fit(margin, difficulty):
+    """Difficulty fit of a resource for a student (see the module docstring).
+
+    Parameters
+    ----------
+    margin : float or ndarray
+        The student's mean ``theta - beta`` over the resource's concepts (the logit of
+        the success on a typical item).
+    difficulty : float or ndarray
+        The resource's difficulty (catalogue contract: 0.5 = a typical item).
+
+    Returns
+    -------
+    (fit, q) : ndarrays
+        The gain factor in (0, 1] and the predicted success on the resource's level.
+
+    Examples
+    --------
+    >>> fit, q = resource_difficulty_fit(np.log(0.3 / 0.7), [0.05, 0.5, 0.7])
+    >>> q.round(3).tolist(), fit.round(3).tolist()
+    ([0.722, 0.3, 0.161], [1.0, 0.367, 0.171])
+    """
+    z = np.asarray(margin, float) - RESOURCE_DIFFICULTY_SLOPE * (
+        np.asarray(difficulty, float) - 0.5
+    )
+    q = _sigmoid(z)
+    fit = np.exp(-((q - RESOURCE_FIT_CENTRE) ** 2) / (2 * RESOURCE_FIT_WIDTH**2))
+    return fit, q
 
 
 @dataclass
@@ -214,7 +280,7 @@ class LearnerEnv:
             if "difficulty" in res
             else np.full(n, 0.5)
         )
-        self._res_level = d  # success probability the resource is pitched at ~ 1 - d
+        self._res_difficulty = d  # catalogue contract: 0.5 = a typical item, higher = harder
         m = pd.to_numeric(res["minutes"], errors="coerce") if "minutes" in res else None
         self._res_min = np.full(n, 10.0) if m is None else m.fillna(10.0).to_numpy(float)
 
@@ -408,9 +474,10 @@ class LearnerEnv:
             j = self._rpos[resource_id]
             cs = self._res_concepts[j]
             minutes = float(self._res_min[j] if minutes is None else minutes)
-            # difficulty fit: best when the student's success is near the resource's level
-            p = self.model.proba_all(self.theta[r])[0, cs] if cs else np.array([0.5])
-            fit = np.exp(-(((1 - self._res_level[j]) - p.mean()) ** 2) / (2 * 0.3**2))
+            # difficulty fit: best when the predicted success on the resource's own
+            # level sits in the productive band (module docstring)
+            margin = float(np.mean(self.theta[r, cs] - self.model.beta[cs])) if cs else 0.0
+            fit = float(resource_difficulty_fit(margin, self._res_difficulty[j])[0])
             factor = self._res_effect[j] * self._res_eff_type[j] * fit
             cids = tuple(self.model.concepts[k] for k in cs)
             activity, kind = str(resource_id), "resource"

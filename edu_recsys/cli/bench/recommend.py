@@ -47,7 +47,6 @@ def _run(args) -> int:
             n_history=args.history,
             random_state=seed,
             start=args.start,
-            difficulty_reading=args.difficulty_reading,
             observe=args.observe,
             tracer=args.tracer,
             progress=not args.no_progress,
@@ -144,12 +143,6 @@ def register(sub) -> None:
         "default), from the library's tracer updated online, or the true state",
     )
     p.add_argument("--tracer", default="default", help="mastery preset for --observe tracer")
-    p.add_argument(
-        "--difficulty-reading",
-        choices=("as-is", "contract"),
-        default="as-is",
-        help="how the simulator reads resource difficulty (see docs/recommend.md)",
-    )
     p.add_argument("--quick", action="store_true", help="small settings (smoke run)")
     p.add_argument("--no-latency", action="store_true")
     p.add_argument("--no-ranking", action="store_true")
