@@ -18,6 +18,9 @@ assist2015_folds           ASSISTments 2015, AKT 5-fold copy (3-line, skill ids)
 cognitive_tutor_sample     KDD Cup 2010 Cognitive Tutor step sample (multi-KC, timestamps)
 ednet_kt4_sample           EdNet KT4 actions of 9 users -> answers (+ lecture events)
 junyi_exercises            Junyi Academy exercise table with prerequisites (no log)
+demo_class                 shipped with the package, no data directory needed: a seeded
+                           simulated class of 40 students on ``math-7-9`` (4 weeks, ~6,200
+                           answers); ``extras`` holds the item bank and the true mastery
 =========================  ==============================================================
 """
 
@@ -46,6 +49,8 @@ __all__ = [
     "list_datasets",
     "DATASETS",
     "ENV_VAR",
+    "PACKAGED",
+    "SAMPLE_DIR",
 ]
 
 log = logging.getLogger(__name__)
@@ -206,6 +211,29 @@ def _junyi(root: Path) -> tuple[pd.DataFrame, dict]:
     return table, _source_info(f.parent)
 
 
+SAMPLE_DIR = Path(__file__).resolve().parent / "data" / "sample"
+
+
+def _demo_class(root: Path | None) -> tuple[pd.DataFrame, dict, dict]:
+    # shipped with the package (user need: a demo set that never needs a download);
+    # regenerate with tools/make_demo_data.py
+    f = SAMPLE_DIR / "demo_class_interactions.csv.gz"
+    table = read_interactions(f, concept_sep="~~")
+    items = pd.read_csv(SAMPLE_DIR / "demo_class_items.csv.gz")
+    items["concept_ids"] = [tuple(c.split("~~")) for c in items["concept_ids"].astype(str)]
+    truth = pd.read_csv(SAMPLE_DIR / "demo_class_true_mastery.csv.gz", index_col="student_id")
+    info = {
+        "source": str(f),
+        "citation": "edu_recsys simulator (simulate_class on math-7-9, seed 20260901)",
+        "graph": "math-7-9",
+        "synthetic": True,
+    }
+    return table, info, {"items": items, "true_mastery": truth}
+
+
+#: data sets shipped inside the package (no data directory needed)
+PACKAGED = {"demo_class"}
+
 #: name -> loader(root) returning (table, provenance[, extras])
 DATASETS: dict[str, Callable] = {
     "assist2009_folds": _folds("assist2009/akt_assist2009_pid"),
@@ -215,6 +243,7 @@ DATASETS: dict[str, Callable] = {
     "cognitive_tutor_sample": _ct,
     "ednet_kt4_sample": _ednet,
     "junyi_exercises": _junyi,
+    "demo_class": _demo_class,
 }
 
 #: fold folders of the benchmark data sets, relative to the data directory
@@ -238,11 +267,18 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Datase
     KeyError
         For an unknown name (the message lists the known ones).
     DataNotFoundError
-        When the data directory or the dataset's files are absent.
+        When the data directory or the dataset's files are absent (never for
+        ``demo_class``, which ships with the package).
+
+    Examples
+    --------
+    >>> ds = load_dataset("demo_class")
+    >>> ds.provenance["synthetic"], ds.interactions["student_id"].nunique()
+    (True, 40)
     """
     if name not in DATASETS:
         raise KeyError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
-    root = resolve_data_dir(data_dir)
+    root = None if name in PACKAGED else resolve_data_dir(data_dir)
     res = DATASETS[name](root)
     table, info = res[0], res[1]
     extras = res[2] if len(res) > 2 else {}

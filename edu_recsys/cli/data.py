@@ -34,12 +34,24 @@ def _summary(args) -> int:
 
 
 def _datasets(args) -> int:
-    from edu_recsys.datasets import DATASETS, DataNotFoundError, load_dataset, resolve_data_dir
+    from edu_recsys.datasets import (
+        DATASETS,
+        PACKAGED,
+        DataNotFoundError,
+        load_dataset,
+        resolve_data_dir,
+    )
 
-    root = resolve_data_dir(args.data_dir)
+    try:
+        root = resolve_data_dir(args.data_dir)
+    except DataNotFoundError as e:
+        # the packaged demo set is still listed without a data directory
+        root, missing = None, str(e)
     rows = []
     for name in DATASETS:
         try:
+            if root is None and name not in PACKAGED:
+                raise DataNotFoundError(missing)
             counts = load_dataset(name, root).provenance["counts"]
             rows.append(
                 {
@@ -51,7 +63,7 @@ def _datasets(args) -> int:
             )
         except DataNotFoundError as e:
             rows.append({"dataset": name, "status": f"absent ({e})"})
-    print(f"data directory: {root}")
+    print(f"data directory: {root if root is not None else 'none found'}")
     print(format_table(rows, ["dataset", "rows", "students", "status"]))
     return 0
 
