@@ -10,13 +10,14 @@ people (GET only) also accept the token from the login cookie set by ``POST
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError
 from api.settings import Settings
@@ -36,9 +37,12 @@ __all__ = [
     "ClassIdDep",
     "StudentIdDep",
     "require_roles",
+    "run_read",
 ]
 
 COOKIE_NAME = "edu_recsys_token"
+
+T = TypeVar("T")
 
 
 # Trivial dependencies are ``async def`` so that FastAPI runs them on the event loop
@@ -91,7 +95,20 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def get_principal(
+async def run_read(store: Store, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a short store read: inline on SQLite, in the thread pool elsewhere.
+
+    A SQLite read here is a few indexed lookups in a local file through the reading
+    thread's own connection (never waiting for the pool or for a writer in WAL mode):
+    tens of microseconds, cheaper than handing the call to a worker thread and back. On
+    PostgreSQL it is a network round trip, which must not stall the event loop.
+    """
+    if store.dialect == "sqlite":
+        return fn(*args, **kwargs)
+    return await run_in_threadpool(fn, *args, **kwargs)
+
+
+async def get_principal(
     request: Request,
     store: StoreDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -101,12 +118,16 @@ def get_principal(
         token = request.cookies.get(COOKIE_NAME)
     if not token:
         raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
-    info = store.verify_token(token)
+    info, touch_due = await run_read(store, store.lookup_token, token)
     if info is None:
         raise _unauthorized("unknown, revoked or expired token")
+    if touch_due:  # a write (may wait for the writer lock): never on the event loop
+        await run_in_threadpool(store.touch_token, info.token_id)
     classes: frozenset[str] | None = None
     if info.role == "teacher":
-        own = store.teacher_classes(info.teacher_id) if info.teacher_id else []
+        own = (
+            await run_read(store, store.teacher_classes, info.teacher_id) if info.teacher_id else []
+        )
         classes = frozenset(info.class_ids) | frozenset(own)
     elif info.role != "admin":
         classes = frozenset()

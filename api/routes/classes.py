@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import (
     AdminDep,
@@ -16,15 +17,26 @@ from api.deps import (
     SettingsDep,
     StoreDep,
     require_roles,
+    run_read,
 )
 from api.schemas.classes import ClassIn, ClassOut, ClassResult
 from api.schemas.common import ERROR_RESPONSES, Page, errors
+from edu_recsys.store import Store
+from edu_recsys.store.serving import Serving
 
 router = APIRouter(prefix="/classes", tags=["classes"], responses=ERROR_RESPONSES)
 
 
-def _json(body: bytes) -> Response:
-    # encoded once per store version by the serving layer; the schema is still documented
+async def _view(serving: Serving, store: Store, class_id: str, kind: str, **kw) -> Response:
+    """A class view as JSON, encoded once per store version by the serving layer.
+
+    Routes are ``async``: a result already cached for the store's current version is
+    answered on the event loop (one small read); anything else is computed in the
+    thread pool. The response schema is still documented by ``response_model``.
+    """
+    body = await run_read(store, serving.cached_class_view_json, class_id, kind, **kw)
+    if body is None:
+        body = await run_in_threadpool(serving.class_view_json, class_id, kind, **kw)
     return Response(body, media_type="application/json")
 
 
@@ -81,8 +93,14 @@ def get_class(class_id: ClassIdDep, store: StoreDep) -> dict:
     responses=errors(404, 409, 503),
     summary="The class report: mastery matrix, weakest concepts, students at risk, levels",
 )
-def report(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, lang: Lang = None):
-    return _json(serving.class_view_json(class_id, "report", lang=lang or settings.lang))
+async def report(
+    class_id: ClassIdDep,
+    serving: ServingDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    lang: Lang = None,
+):
+    return await _view(serving, store, class_id, "report", lang=lang or settings.lang)
 
 
 @router.get(
@@ -91,10 +109,13 @@ def report(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, lan
     responses=errors(404, 409, 503),
     summary="Top-k resources for every student of the class",
 )
-def class_recommendations(
-    class_id: ClassIdDep, serving: ServingDep, k: Annotated[int, Query(ge=1, le=50)] = 5
+async def class_recommendations(
+    class_id: ClassIdDep,
+    serving: ServingDep,
+    store: StoreDep,
+    k: Annotated[int, Query(ge=1, le=50)] = 5,
 ):
-    return _json(serving.class_view_json(class_id, "recommendations", k=k))
+    return await _view(serving, store, class_id, "recommendations", k=k)
 
 
 @router.get(
@@ -103,8 +124,14 @@ def class_recommendations(
     responses=errors(404, 409, 503),
     summary="Personalised homework for every student within the time budget",
 )
-def homework(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, lang: Lang = None):
-    return _json(serving.class_view_json(class_id, "homework", lang=lang or settings.lang))
+async def homework(
+    class_id: ClassIdDep,
+    serving: ServingDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    lang: Lang = None,
+):
+    return await _view(serving, store, class_id, "homework", lang=lang or settings.lang)
 
 
 @router.get(
@@ -113,8 +140,14 @@ def homework(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, l
     responses=errors(404, 409, 503),
     summary="Teaching groups by mastery profile",
 )
-def groups(class_id: ClassIdDep, serving: ServingDep, settings: SettingsDep, lang: Lang = None):
-    return _json(serving.class_view_json(class_id, "groups", lang=lang or settings.lang))
+async def groups(
+    class_id: ClassIdDep,
+    serving: ServingDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    lang: Lang = None,
+):
+    return await _view(serving, store, class_id, "groups", lang=lang or settings.lang)
 
 
 @router.get(

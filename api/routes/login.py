@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from api.deps import COOKIE_NAME, get_principal
+from api.deps import COOKIE_NAME, get_principal, run_read
 from api.errors import ApiError
 
 router = APIRouter(include_in_schema=False)
@@ -137,15 +137,15 @@ def logout() -> RedirectResponse:
 
 
 @router.get("/home", response_class=HTMLResponse)
-def home(request: Request):
+async def home(request: Request):
     store = request.app.state.store
     try:
-        principal = get_principal(request, store, None)
+        principal = await get_principal(request, store, None)
     except ApiError:
         return RedirectResponse(f"{PREFIX}/login?next={PREFIX}/home", status_code=303)
     if principal.role not in ("admin", "teacher"):
         return RedirectResponse(f"{PREFIX}/login", status_code=303)
-    classes, _ = store.list_classes(class_ids=principal.class_ids, limit=500)
+    classes, _ = await run_read(store, store.list_classes, class_ids=principal.class_ids, limit=500)
     lang = _lang(request)
     t = TEXT[lang]["home"]
     return _page("home.html", lang=lang, t=t, title=t["title"], classes=classes, prefix=PREFIX)

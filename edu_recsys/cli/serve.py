@@ -1,12 +1,17 @@
 """``edu-recsys serve [--db URL] [--host H] [--port P]``: the web service on uvicorn.
 
-One process serves one store: the online mastery state lives in that process (answers
-ingested by other processes are picked up on the next read). Bind to 127.0.0.1 (the
-default) unless a reverse proxy with TLS sits in front.
+Each server process keeps its own fitted model, online mastery state and caches of
+class results; they are keyed by the store's version (newest answer, erasure
+generation, active model, configuration counter), read from the database on every
+request, so answers, refits and edits made through any process are seen by all of
+them. ``--workers N`` therefore runs N processes on one store (a SQLite file in WAL
+mode or PostgreSQL; not an in-memory database). Bind to 127.0.0.1 (the default)
+unless a reverse proxy with TLS sits in front.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -24,6 +29,12 @@ def register(subparsers) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (default 1; each keeps its own caches, see above)",
+    )
     p.add_argument(
         "--log-level",
         default="info",
@@ -43,14 +54,28 @@ def register(subparsers) -> None:
 
 
 def _serve(args) -> int:
+    from sqlalchemy.engine import make_url
+
     from api.main import create_app
     from api.settings import Settings
-    from edu_recsys.store.engine import redact_url
+    from edu_recsys.store.engine import DB_URL_ENV, normalise_url, redact_url
 
+    if args.workers < 1:
+        print("--workers must be at least 1", file=sys.stderr)
+        return 2
     settings = Settings(**({"db_url": args.db} if args.db else {}))
     app = create_app(settings)
     store = app.state.store
-    print(f"store: {redact_url(store.url)}", file=sys.stderr)
+    url = store.url
+    print(f"store: {redact_url(url)}", file=sys.stderr)
+    u = make_url(url)
+    if (
+        args.workers > 1
+        and u.get_backend_name() == "sqlite"
+        and u.database in (None, "", ":memory:")
+    ):
+        print("--workers > 1 needs a database file or server, not memory", file=sys.stderr)
+        return 2
     if args.refit or args.refit_only:
         info = app.state.serving.refit(settings.default_model)
         print(
@@ -59,10 +84,25 @@ def _serve(args) -> int:
             file=sys.stderr,
         )
         if args.refit_only:
+            app.state.serving.close()
             store.close()
             return 0
     import uvicorn
 
     print(f"serving on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, workers=1)
+    if args.workers == 1:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        return 0
+    # worker processes build their own app from the environment (api.main.create_app)
+    app.state.serving.close()
+    store.close()
+    os.environ[DB_URL_ENV] = normalise_url(url)
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        workers=args.workers,
+    )
     return 0

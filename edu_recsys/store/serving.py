@@ -155,6 +155,14 @@ class _LRU:
                     self._d.popitem(last=False)
         return value
 
+    def peek(self, key: Hashable) -> Any:
+        """The cached value (marked recently used), or None; never computes."""
+        with self._lock:
+            if key in self._d:
+                self._d.move_to_end(key)
+                return self._d[key]
+        return None
+
     def clear(self) -> None:
         with self._lock:
             self._d.clear()
@@ -204,10 +212,8 @@ class Serving:
         """``(newest answer seq, generation, active model id, config version)``: changes
         whenever anything a result depends on changes (answers, erasures, a refit, or the
         catalogue, graphs, classes and rosters, which bump the config version)."""
-        # plain SQL text: this runs on every request and is 4x cheaper than a Core select
-        with self.store.engine.connect() as conn:
-            row = conn.execute(_VERSION_SQL).one()
-        return tuple(row)
+        # plain SQL on the pooled DBAPI connection: this runs on every request
+        return self.store.fast_first(_VERSION_SQL)
 
     def _sync(self) -> tuple:
         """Bring model and online state up to date with the store; returns the version."""
@@ -750,6 +756,16 @@ class Serving:
             return json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
         return self._cache.get_or_compute(key, encode)
+
+    def cached_class_view_json(
+        self, class_id: str, kind: str, *, lang: str = "zh", k: int = 5
+    ) -> bytes | None:
+        """What :meth:`class_view_json` would return, when it is already cached for the
+        store's current version; else None (nothing is computed or synced).
+
+        One small read: cheap enough for the API to call on its event loop."""
+        key = ("json", class_id, kind, lang, k, self.version())
+        return self._cache.peek(key)
 
     def _report_obj(self, class_id: str, version: tuple, lang: str):
         from edu_recsys.classroom import class_report

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from edu_recsys.exceptions import InvalidDataError, UnknownIdError
 from edu_recsys.store.engine import default_url, make_engine, normalise_url, redact_url, upgrade
 from edu_recsys.store.errors import NoModelError, StoreError
+from edu_recsys.store.fastread import FastQuery, thread_connections
 from edu_recsys.store.models import (
     ID_LEN,
     ClassTeacher,
@@ -123,6 +124,8 @@ class Store:
         self.engine = make_engine(self.url, echo=echo)
         # write transactions take SQLite's write lock at BEGIN (see engine._sqlite_begin)
         self._write_engine = self.engine.execution_options(sqlite_immediate=True)
+        self._fast: dict[int, FastQuery] = {}  # compiled hot reads, by statement id
+        self._fast_conns = thread_connections(self.engine)
         if migrate:
             upgrade(self.engine)
         log.info("store opened: %s", redact_url(self.url))
@@ -133,6 +136,14 @@ class Store:
         """``"sqlite"`` or ``"postgresql"``."""
         return self.engine.dialect.name
 
+    def fast_first(self, stmt, params: Mapping[str, Any] | None = None) -> tuple | None:
+        """First row of a one-row read that runs on every request, on the pooled DBAPI
+        connection (see :mod:`.fastread`); ``stmt`` is a module-level ``text(...)``."""
+        q = self._fast.get(id(stmt))
+        if q is None:
+            q = self._fast[id(stmt)] = FastQuery(self.engine, stmt, self._fast_conns)
+        return q.first(dict(params) if params else None)
+
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""
@@ -142,6 +153,8 @@ class Store:
 
     def close(self) -> None:
         """Release the connections."""
+        if self._fast_conns is not None:
+            self._fast_conns.close()
         self.engine.dispose()
 
     def __enter__(self) -> Store:
@@ -735,9 +748,22 @@ class Store:
         return create_token(self, role, **kwargs)
 
     def verify_token(self, token: str):
+        """The token's :class:`~edu_recsys.store.TokenInfo` when valid, else None."""
         from edu_recsys.store.tokens import verify_token
 
         return verify_token(self, token)
+
+    def lookup_token(self, token: str):
+        """``(info, touch_due)`` without writing (see :func:`.tokens.lookup_token`)."""
+        from edu_recsys.store.tokens import lookup_token
+
+        return lookup_token(self, token)
+
+    def touch_token(self, token_id: int) -> None:
+        """Record a token's use (``last_used_at``)."""
+        from edu_recsys.store.tokens import touch_token
+
+        touch_token(self, token_id)
 
     def export_student(self, student_id: str) -> dict:
         from edu_recsys.store.rights import export_student

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
+from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -44,9 +46,13 @@ __all__ = [
     "hash_token",
     "create_token",
     "verify_token",
+    "lookup_token",
+    "touch_token",
     "revoke_token",
     "list_tokens",
 ]
+
+log = logging.getLogger(__name__)
 
 ROLES = ("admin", "teacher", "student", "ingest")
 _PREFIX = "edu_"
@@ -85,6 +91,13 @@ class TokenInfo:
         }
 
 
+#: Columns of :data:`_LOOKUP_SQL`, in order.
+_Row = namedtuple(
+    "_Row",
+    "token_id prefix role teacher_id student_id class_ids label created_at expires_at"
+    " revoked_at last_used_at",
+)
+# plain SQL text (typed), read on the fast path: this runs on every request
 _LOOKUP_SQL = text(
     "SELECT token_id, prefix, role, teacher_id, student_id, class_ids, label, created_at,"
     " expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = :h"
@@ -180,31 +193,39 @@ def create_token(
         return token, _info(row)
 
 
+def lookup_token(store, token: str | None) -> tuple[TokenInfo | None, bool]:
+    """``(info, touch_due)``: the token's info when it is valid (known, not revoked, not
+    expired), else None; ``touch_due`` when its ``last_used_at`` should be written
+    (:func:`touch_token`). A read only: the API runs it on every request."""
+    if not token or not token.startswith(_PREFIX) or len(token) > 200:
+        return None, False
+    row = store.fast_first(_LOOKUP_SQL, {"h": hash_token(token)})
+    if row is None:
+        return None, False
+    row = _Row(*row)
+    now = utcnow()
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        return None, False
+    stale = row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY
+    return _info(row), stale
+
+
+def touch_token(store, token_id: int) -> None:
+    """Record that a token was just used (best effort: a failure is ignored)."""
+    try:
+        with store.session(write=True) as s:
+            s.execute(
+                update(ApiToken).where(ApiToken.token_id == token_id).values(last_used_at=utcnow())
+            )
+    except Exception as e:
+        log.debug("token last_used_at not written (%s)", type(e).__name__)
+
+
 def verify_token(store, token: str | None) -> TokenInfo | None:
     """The token's info when it is valid (known, not revoked, not expired), else None."""
-    if not token or not token.startswith(_PREFIX) or len(token) > 200:
-        return None
-    digest = hash_token(token)
-    now = utcnow()
-    # plain SQL text (typed): this runs on every request
-    with store.engine.connect() as conn:
-        row = conn.execute(_LOOKUP_SQL, {"h": digest}).first()
-    if row is None:
-        return None
-    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
-        return None
-    info = _info(row)
-    stale = row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY
-    if stale:
-        try:
-            with store.session(write=True) as s:
-                s.execute(
-                    update(ApiToken)
-                    .where(ApiToken.token_id == info.token_id)
-                    .values(last_used_at=now)
-                )
-        except Exception:
-            pass
+    info, touch = lookup_token(store, token)
+    if touch:
+        touch_token(store, info.token_id)
     return info
 
 
