@@ -34,6 +34,10 @@ block              columns
                    concept learns at its own pace)
 ``interactions``   pairwise products of the standardised key columns (item prior,
                    abilities, rates, attempts, new concept): a little non-linearity
+``long_ability``   undecayed mean residual in total, on the concepts and on this item
+``transition``     one-hot (previous answer's concept, its outcome, this answer's
+                   concept): sequencing and transfer between concepts; the
+                   ``transition_concepts`` most answered concepts, the rest pooled
 =================  ================================================================
 
 Continuous columns are standardised with the training answers' mean and spread; each
@@ -86,7 +90,12 @@ BLOCKS = (
     "item_slopes",
     "concept_slopes",
     "interactions",
+    "long_ability",
+    "transition",
 )
+
+# blocks that need the residuals (outcome minus item prior)
+_RESIDUAL_BLOCKS = ("ability", "long_ability")
 
 # standardised columns whose pairwise products the "interactions" block adds ({h}: the
 # middle half-life)
@@ -156,6 +165,11 @@ class QueryBatch:
     win_tot: np.ndarray | None = None  # (n, n_windows, 2)
     win_itm: np.ndarray | None = None
     win_cpt: np.ndarray | None = None  # (n_pairs, n_windows, 2)
+    # the student's previous answer (``transition`` block): its outcome per query (NaN
+    # when none) and its concepts as (query, fitted concept index) pairs sorted by query
+    prev_y: np.ndarray | None = None
+    prev_pair_row: np.ndarray | None = None
+    prev_pair_concept_idx: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -230,6 +244,10 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         Student folds for the cross-fitted item prior in ``fit_transform``.
     random_state : int, RandomState or None
         Seeds the student folds of the cross-fitting.
+    transition_concepts : int
+        ``transition`` block: the most answered concepts that get their own
+        transition columns; the rest share one code (bounds the block at
+        ``2 * (transition_concepts + 1) ** 2`` columns).
 
     Examples
     --------
@@ -263,6 +281,7 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         merge_expanded: bool = True,
         cv: int = 5,
         random_state=0,
+        transition_concepts: int = 200,
     ) -> None:
         self.blocks = blocks
         self.count_transform = count_transform
@@ -275,6 +294,7 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         self.merge_expanded = merge_expanded
         self.cv = cv
         self.random_state = random_state
+        self.transition_concepts = transition_concepts
 
     # ------------------------------------------------------------------ params
     def _check_params(self) -> None:
@@ -368,7 +388,7 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
 
     def _crossfit_item_p(self, ans: Answers) -> np.ndarray:
         """Item priors of the training answers, each from the other students' folds."""
-        if not self._needs("item_prior", "ability"):
+        if not self._needs("item_prior", *_RESIDUAL_BLOCKS):
             return np.full(ans.n_answers, self.mean_)
         if isinstance(self.random_state, np.random.RandomState):
             rng = np.random.default_rng(self.random_state.randint(2**31))
@@ -437,7 +457,7 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         if item_p is None:
             item_p = self.item_prior(ans.item_ids[ans.item], ans.pair_answer, pair_cidx)
         lams = self.lams_
-        r = ans.y - item_p if self._needs("ability") else None
+        r = ans.y - item_p if self._needs(*_RESIDUAL_BLOCKS) else None
         nI = max(len(ans.item_ids), 1)
         nC = max(len(ans.concept_ids), 1)
         g_item = ans.student * nI + ans.item
@@ -477,6 +497,8 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
             pair_concept_idx=ev.pair_cidx,
             cpt=ev.cpt,
         )
+        if "transition" in self.blocks:
+            _set_previous_answer(batch, ans, ev.pair_cidx)
         if self.n_windows_ > 1 and t is not None:
             pt = t[ans.pair_answer]
             batch.win_tot = self._event_windows(ans.student, t, ans.y)
@@ -589,6 +611,8 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
             add("ability", [f"total:ability_h{h:g}" for h in H], at)
             ac = q.cpt.dr / (q.cpt.dn + a)
             add("ability", [f"concept:ability_h{h:g}" for h in H], pmean(ac))
+        if "long_ability" in self.blocks:
+            add("long_ability", *_long_ability(q, pmean))
         if "elapsed" in self.blocks and self.has_time_:
             if q.now is None:
                 et = np.zeros(n)
@@ -688,6 +712,11 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
                     for wn in win_names
                     for kind in self.count_kinds
                 ]
+        if "transition" in self.blocks:
+            parts.append(self._transition(q))
+            mark("transition")
+            if fitting:
+                names += self._transition_names()
         dense, dnames, dblocks = self._dense(q)
         Z = np.zeros((n, 0))
         if dense.shape[1]:
@@ -752,6 +781,89 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         S = sp.hstack(parts, format="csc") if parts else sp.csc_matrix((n, 0))
         return S, Z
 
+    # ------------------------------------------------------------- transition
+    def _transition_vocab(self) -> np.ndarray:
+        """Transition code of every fitted concept: the ``transition_concepts`` most
+        answered concepts (training answers) by rank, the others share the last code."""
+        nC = len(self.concepts_)
+        k = min(int(self.transition_concepts), nC)
+        code = np.full(nC, k, np.int64)
+        code[np.argsort(-np.asarray(self.concept_n_), kind="stable")[:k]] = np.arange(k)
+        return code
+
+    def _transition_names(self) -> list[str]:
+        code = self._transition_vocab()
+        k = int(code.max()) + 1 if len(code) else 0
+        label = np.full(k, "other", dtype=object)
+        top = code < min(int(self.transition_concepts), len(code))
+        label[code[top]] = self.concepts_[top]
+        return [
+            f"transition:{label[a]}={yy}->{label[b]}"
+            for a in range(k)
+            for yy in (0, 1)
+            for b in range(k)
+        ]
+
+    def _transition(self, q: QueryBatch) -> sp.csc_matrix:
+        """One-hot (previous answer's concept, its outcome, this answer's concept).
+
+        Transfer and sequencing effects between concepts (e.g. the next skill of a
+        problem set after a wrong answer); multi-concept answers spread one unit over
+        the previous answer's concepts for each of their own concepts.
+        """
+        code = self._transition_vocab()
+        k = int(code.max()) + 1 if len(code) else 0
+        n = q.n
+        shape = (n, 2 * k * k)
+        if q.prev_pair_row is None or not k:
+            return sp.csc_matrix(shape)
+        pr, pc = q.pair_row, q.pair_concept_idx
+        ok = pc >= 0
+        cur_r, cur_c = pr[ok], code[pc[ok]]
+        pok = q.prev_pair_concept_idx >= 0
+        prev_r, prev_c = q.prev_pair_row[pok], code[q.prev_pair_concept_idx[pok]]
+        n_prev = np.bincount(prev_r, minlength=n)
+        start = np.r_[0, np.cumsum(n_prev)][:-1]
+        rep = n_prev[cur_r]
+        rr = np.repeat(cur_r, rep)
+        cc = np.repeat(cur_c, rep)
+        within = np.arange(len(rr)) - np.repeat(np.cumsum(rep) - rep, rep)
+        pcs = prev_c[start[rr] + within]
+        yy = np.nan_to_num(q.prev_y[rr]).astype(np.int64)
+        col = (pcs * 2 + yy) * k + cc
+        val = self._scale("transition") / n_prev[rr]
+        return sp.csc_matrix((val, (rr, col)), shape=shape)
+
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self, "feature_names_")
         return self.feature_names_.copy()
+
+
+# ------------------------------------------------------ blocks long_ability, transition
+
+
+def _set_previous_answer(batch: QueryBatch, ans: Answers, pair_cidx: np.ndarray) -> None:
+    """Fill the previous-answer fields of a batch of every answer of ``ans``."""
+    n = ans.n_answers
+    has = np.zeros(n, bool)
+    if n > 1:
+        has[1:] = (ans.student[1:] == ans.student[:-1]) & (ans.pos[1:] == ans.pos[:-1] + 1)
+    batch.prev_y = np.where(has, np.r_[np.nan, ans.y[:-1]] if n else ans.y, np.nan)
+    # pairs of answer a become the previous-answer pairs of answer a + 1
+    nxt = ans.pair_answer + 1
+    keep = nxt < n
+    keep[keep] = has[nxt[keep]]
+    batch.prev_pair_row = nxt[keep]
+    batch.prev_pair_concept_idx = pair_cidx[keep]
+
+
+def _long_ability(q: QueryBatch, pmean: _PairMean) -> tuple[list[str], np.ndarray]:
+    """Undecayed mean residuals (outcome minus item prior) in total, on the concepts
+    and on this item, shrunk by one pseudo-answer: a long-memory ability."""
+    tot = q.tot.sr / (q.tot.n + 1.0)
+    cpt = pmean(q.cpt.sr / (q.cpt.n + 1.0))
+    itm = q.itm.sr / (q.itm.n + 1.0)
+    return (
+        ["total:ability_all", "concept:ability_all", "item:ability_all"],
+        np.stack([tot, cpt, itm], axis=1),
+    )

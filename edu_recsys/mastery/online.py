@@ -69,6 +69,9 @@ class StudentState:
     total: KeyState = field(default_factory=KeyState)
     concepts: dict = field(default_factory=dict)
     items: dict = field(default_factory=dict)
+    # the last answer (``transition`` block)
+    last_y: float = float("nan")
+    last_concepts: tuple = ()
 
 
 class FeatureOnlineState:
@@ -90,7 +93,7 @@ class FeatureOnlineState:
             build_state(f, history) if history is not None and len(history) else None
         )
         self._students: dict[str, StudentState] = {}
-        self._need_r = "ability" in f.blocks
+        self._need_r = any(b in f.blocks for b in ("ability", "long_ability"))
         self._item_nw: dict = {}
         self._concept_rate: dict = {}
 
@@ -128,6 +131,11 @@ class FeatureOnlineState:
                 key = int(tab.keys[j])
                 times, wins = self._events(tab, key) if tt else (None, None)
                 target[str(ids[key % nloc])] = _keystate(tab.stats, j, times, wins)
+        if st.last_y is not None:
+            s.last_y = float(st.last_y[code])
+            lo = np.searchsorted(st.last_pair_student, code, side="left")
+            hi = np.searchsorted(st.last_pair_student, code, side="right")
+            s.last_concepts = tuple(str(c) for c in st.concept_ids[st.last_pair_concept[lo:hi]])
         return s
 
     def _student(self, sid: str, create: bool) -> StudentState | None:
@@ -187,6 +195,8 @@ class FeatureOnlineState:
         ks.update(y, pos, (), r, t, hz)  # no decays in the item scope
         s.pos += 1
         s.last_t = float("nan") if t is None else float(t)
+        s.last_y = float(y)
+        s.last_concepts = concepts
 
     # ------------------------------------------------------------------ queries
     def _batch(self, sid: str, items, concepts_list, now=None):
@@ -228,6 +238,12 @@ class FeatureOnlineState:
             pair_concept_idx=pair_cidx,
             cpt=cpt,
         )
+        if "transition" in f.blocks:
+            prev = s.last_concepts if known else ()
+            q.prev_y = np.full(n, s.last_y if known else np.nan)
+            q.prev_pair_row = np.repeat(np.arange(n), len(prev))
+            pidx = f._concept_index.get_indexer(pd.Index(list(prev), dtype=object))
+            q.prev_pair_concept_idx = np.tile(pidx, n) if len(prev) else np.zeros(0, np.int64)
         if self._windows is not None:
             W = len(self._windows)
 

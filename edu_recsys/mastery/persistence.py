@@ -24,7 +24,7 @@ __all__ = ["FORMAT_VERSION", "ModelFormatError", "save_model", "load_model", "re
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a fitted model's attributes change incompatibly.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: HistoryFeatures.transition_concepts, transition / long_ability blocks
 
 _MAGIC = "edu_recsys.mastery.model"
 

@@ -50,6 +50,8 @@ DEFAULT_BLOCKS = BEST_LR_BLOCKS + (
     "ability",
     "elapsed",
     "interactions",
+    "transition",
+    "long_ability",
 )
 
 
@@ -88,10 +90,11 @@ def _default() -> FeatureTracer:
         HistoryFeatures(
             blocks=DEFAULT_BLOCKS,
             windows=DAS3H_WINDOWS,
-            halflives=(3.0, 10.0, 30.0),
+            halflives=(1.0, 3.0, 10.0, 30.0, 100.0),
             item_prior_strength=10.0,
+            block_scale={"transition": 0.5},
         ),
-        SparseDenseLogisticRegression(C=1.0),
+        SparseDenseLogisticRegression(C=0.5),
     )
 
 

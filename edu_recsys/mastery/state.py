@@ -88,6 +88,11 @@ class HistoryState:
     item_index: pd.Index
     itm: ScopeTable
     windows: dict = field(default_factory=dict)
+    # each student's last answer (``transition`` block): outcome (NaN: no answer) and
+    # its concepts as (student code, local concept code) pairs sorted by student
+    last_y: np.ndarray | None = None
+    last_pair_student: np.ndarray | None = None
+    last_pair_concept: np.ndarray | None = None
 
     @property
     def n_concepts_local(self) -> int:
@@ -176,6 +181,8 @@ def build_state(features: HistoryFeatures, history: pd.DataFrame) -> HistoryStat
         item_index=pd.Index(ans.item_ids, dtype=object),
         itm=itm,
     )
+    if "transition" in features.blocks:
+        _set_last_answers(state, ans, last_t_idx)
     if features.n_windows_ > 1 and t is not None:
         state.windows = {
             "tot": WindowIndex(ans.student, t, ans.y),
@@ -183,6 +190,38 @@ def build_state(features: HistoryFeatures, history: pd.DataFrame) -> HistoryStat
             "cpt": WindowIndex(ev.g_cpt, t[pa], ans.y[pa]),
         }
     return state
+
+
+def _set_last_answers(state: HistoryState, ans: Answers, last_idx: np.ndarray) -> None:
+    """Outcome and concepts of every student's last answer."""
+    state.last_y = np.full(len(ans.student_ids), np.nan)
+    state.last_y[ans.student[last_idx]] = ans.y[last_idx]
+    is_last = np.zeros(ans.n_answers, bool)
+    is_last[last_idx] = True
+    pm = is_last[ans.pair_answer]
+    stu = ans.student[ans.pair_answer[pm]]
+    order = np.argsort(stu, kind="stable")
+    state.last_pair_student = stu[order]
+    state.last_pair_concept = ans.pair_concept[pm][order]
+
+
+def _previous_answers(features: HistoryFeatures, state: HistoryState, s_code: np.ndarray, batch):
+    """The previous-answer fields of a query batch: each student's last answer."""
+    n = len(s_code)
+    if state.last_y is None:
+        batch.prev_y = np.full(n, np.nan)
+        batch.prev_pair_row = np.zeros(0, np.int64)
+        batch.prev_pair_concept_idx = np.zeros(0, np.int64)
+        return
+    batch.prev_y = _gather(state.last_y, s_code, np.nan)
+    lo = np.searchsorted(state.last_pair_student, s_code, side="left")
+    hi = np.searchsorted(state.last_pair_student, s_code, side="right")
+    cnt = np.where(s_code >= 0, hi - lo, 0)
+    rows = np.repeat(np.arange(n), cnt)
+    idx = np.repeat(lo, cnt) + (np.arange(len(rows)) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+    cvocab = features._concept_index.get_indexer(pd.Index(state.concept_ids, dtype=object))
+    batch.prev_pair_row = rows
+    batch.prev_pair_concept_idx = cvocab[state.last_pair_concept[idx]] if len(idx) else rows
 
 
 def _gather(values: np.ndarray, idx: np.ndarray, fill) -> np.ndarray:
@@ -282,6 +321,8 @@ def query_batch(
         pair_concept_idx=pair_cidx,
         cpt=cpt,
     )
+    if "transition" in features.blocks:
+        _previous_answers(features, state, s_code, batch)
     if features.n_windows_ > 1:
         w = state.windows
         batch.win_tot = _window_query(
