@@ -33,6 +33,7 @@ import json
 import logging
 import math
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
@@ -68,6 +69,11 @@ FEATURES: dict[str, tuple[str, str]] = {
     "classroom": ("edu_recsys.classroom", "class_report"),
 }
 
+
+#: Students whose snapshots are computed in one step (an ingest waits for one step).
+SNAPSHOT_STEP = 4
+#: Largest share of the time the background writer spends on snapshots.
+SNAPSHOT_DUTY = 0.1
 
 _VERSION_SQL = text(
     "SELECT (SELECT max(seq) FROM interactions),"
@@ -195,6 +201,7 @@ class Serving:
         self.snapshot_interval = snapshot_interval
         self._lock = threading.RLock()  # tracer, state and their bookkeeping
         self._write_lock = threading.RLock()  # ingest / refit / erase / flush in this process
+        self._flush_lock = threading.Lock()  # one snapshot flush at a time
         self._tracer: Any = None
         self._model_id: int | None = None
         self._state: Any = None
@@ -360,39 +367,65 @@ class Serving:
             self._flusher.start()
 
     def _flush_loop(self) -> None:
+        wait = self.snapshot_interval
         while not self._closed:
-            self._wakeup.wait(self.snapshot_interval)
+            self._wakeup.wait(wait)
             self._wakeup.clear()
+            t = time.perf_counter()
             try:
                 self.flush_snapshots()
             except Exception as e:  # retried on the next round; never kills the service
                 log.warning("mastery snapshot flush failed (%s); will retry", type(e).__name__)
+            # a snapshot costs a mastery computation per student: however many students
+            # change, at most SNAPSHOT_DUTY of the time goes to writing them behind
+            spent = time.perf_counter() - t
+            wait = max(self.snapshot_interval, spent * (1 / SNAPSHOT_DUTY - 1))
 
     def flush_snapshots(self) -> int:
         """Write the snapshots of the students whose online state changed; returns how
-        many. Never runs while an ingest is in flight (so never writes uncommitted state)."""
-        with self._write_lock:
+        many.
+
+        Snapshots are computed a few students at a time, each step while no ingest is
+        in flight (so never from uncommitted answers), and an ingest waits for at most
+        one step, not for the whole flush. They are written only if the online state
+        was not replaced meanwhile (a refit or an erasure rebuilds it and rewrites the
+        lagging snapshots itself).
+        """
+        with self._flush_lock:
             with self._lock:
-                if self._state is None or not self._dirty:
+                state = self._state
+                if state is None or not self._dirty:
                     return 0
                 students = sorted(self._dirty)
                 self._dirty.clear()
-                now = utcnow()
-                rows = [
-                    {
-                        "student_id": sid,
-                        "model_id": self._model_id,
-                        "mastery": {str(c): float(p) for c, p in self._state.mastery(sid).items()},
-                        "n_answers": 0,
-                        "last_seq": self._student_seq.get(sid, 0),
-                        "updated_at": now,
-                    }
-                    for sid in students
-                ]
+                model_id = self._model_id
+            rows: list[dict] = []
             try:
-                with self.store.session(write=True) as session:
-                    for i in range(0, len(rows), 500):
-                        _upsert_snapshots(session, rows[i : i + 500])
+                for i in range(0, len(students), SNAPSHOT_STEP):
+                    with self._write_lock, self._lock:
+                        if self._state is not state:
+                            break
+                        now = utcnow()
+                        rows.extend(
+                            {
+                                "student_id": sid,
+                                "model_id": model_id,
+                                "mastery": {
+                                    str(c): float(p) for c, p in state.mastery(sid).items()
+                                },
+                                "n_answers": 0,
+                                "last_seq": self._student_seq.get(sid, 0),
+                                "updated_at": now,
+                            }
+                            for sid in students[i : i + SNAPSHOT_STEP]
+                        )
+                with self._write_lock:
+                    with self._lock:
+                        if self._state is not state:  # rebuilt: it marks what lags
+                            return 0
+                    with self.store.session(write=True) as session:
+                        for i in range(0, len(rows), 500):
+                            _upsert_snapshots(session, rows[i : i + 500])
             except BaseException:
                 with self._lock:
                     self._dirty.update(students)
@@ -440,7 +473,7 @@ class Serving:
             with self._lock:
                 self._tracer, self._model_id, self._state = tracer, model_id, None
             self._sync()  # rebuilds the state; every snapshot (of the old model) is behind
-            self.flush_snapshots()
+        self.flush_snapshots()  # outside the write lock: flushes take it step by step
         self._cache.clear()
         return self.store.model_info(model_id)
 
