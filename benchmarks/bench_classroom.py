@@ -3,33 +3,45 @@
 Usage::
 
     nice python benchmarks/bench_classroom.py [--json PATH] [--classes 5] [--evenings 3]
-        [--budget 30] [--repeat 5] [--seed 0] [--skip-speed] [--skip-homework]
+        [--budget 30] [--repeat 5] [--seed 0] [--tracer default] [--skip-speed]
+        [--skip-homework]
 
 1. **Speed** (issue figure: <= 1 s): a simulated class of 50 students on a 150-concept
    graph (the first 150 concepts of ``math-7-9`` in learning order), three weeks of
-   practice, the default tracer fitted; then, timed (median of ``--repeat`` runs):
-   mastery of every student x concept, predicted success on every item, class report,
-   teaching groups and homework for everyone.
+   practice, the tracer fitted; then, timed (median of ``--repeat`` runs, wall and CPU
+   time): mastery of every student x concept, class calibration, predicted success on
+   the choosable items, class report, teaching groups and homework for everyone.
 
 2. **Personalised vs same-for-everyone homework** in the simulator: ``--classes``
-   simulated grade-8 classes of 40 on ``math-7-9`` (three weeks of lessons), the default
-   tracer fitted on their answers. Two copies of each class's learner environment start
-   from the same true state; for ``--evenings`` evenings one copy does the personalised
-   homework (:func:`edu_recsys.classroom.personal_homework`), the other the class's
-   common set (:func:`edu_recsys.classroom.class_homework`), both within the same
-   ``--budget`` minutes. Each evening's answers are added to that arm's history (mastery
-   re-estimated without refitting). Learning = the sum over all concepts of the change
-   in the *true* success probability (the simulator's hidden state), net of what a third
-   copy without homework gains (forgetting included); per minute = summed over students
-   and divided by the minutes actually spent. A fourth copy gets personalised homework
-   computed from the simulator's true state (``personal_oracle``: what a perfectly
-   calibrated tracer would give). Reported: per arm with a 95 % bootstrap CI over
-   students, and personal - uniform with its (paired) CI.
+   simulated grade-8 classes of 40 on ``math-7-9`` (three weeks of lessons; class ``c``
+   uses seed ``--seed + c``), the tracer fitted on their answers. Copies of each
+   class's learner environment start from the same true state; for ``--evenings``
+   evenings each copy does one arm's homework, every arm within the same ``--budget``
+   minutes a day:
+
+   - ``personal``: :func:`edu_recsys.classroom.personal_homework` as the library does
+     it (tracer mastery calibrated for the class, predicted success moved with it);
+   - ``uniform``: :func:`edu_recsys.classroom.class_homework`, the class's common set
+     from the same calibrated inputs (the two differ only in personalisation);
+   - ``personal_tracer`` / ``uniform_tracer``: the same without the calibration (the
+     tracer's own mastery; the previous version of this benchmark);
+   - ``personal_oracle``: personalised homework from the simulator's true state (what
+     a perfect tracer would give; a reference, not available to a school);
+   - ``none``: no homework (the baseline every gain is net of).
+
+   Each evening's answers are added to that arm's history (mastery re-estimated with
+   the fitted tracer, not refitted). Learning = the sum over all concepts of the change
+   in the *true* success probability (the simulator's hidden state), net of the
+   ``none`` copy (forgetting included); per minute = summed over students and divided
+   by the minutes actually spent. Reported: per arm with a 95 % bootstrap CI over
+   students; ``personal`` minus each uniform arm per minute, paired (the same students
+   resampled in both arms), with its 95 % CI; the ratio per class.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -37,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from edu_recsys.classroom import (
-    HomeworkPolicy,
+    calibrate_mastery,
     class_homework,
     class_report,
     item_bank,
@@ -52,51 +64,75 @@ from edu_recsys.graph import learning_order, load_graph
 from edu_recsys.mastery import make_model
 from edu_recsys.simulate import simulate_class
 
+STEPS = ("mastery", "calibrate", "predict", "report", "groups", "homework", "total")
 
-def speed(repeat: int, seed: int) -> dict:
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def speed(repeat: int, seed: int, tracer_name: str = "default") -> dict:
     G = load_graph("math-7-9")
     keep = list(learning_order(G))[:150]
     G150 = G.subgraph(keep).copy()
     sim = simulate_class(G150, n_students=50, weeks=3, random_state=seed, grade=8)
     hist = sim.interactions
     t = time.perf_counter()
-    tracer = make_model("default").fit(hist)
+    tracer = make_model(tracer_name).fit(hist)
     fit_s = time.perf_counter() - t
     students = sim.students["student_id"].tolist()
     unit = G150.nodes[sim.schedule["concept_id"].iloc[-1]]["unit"]
     bank = item_bank(sim.items)
-    steps: dict[str, list[float]] = {
-        k: [] for k in ("mastery", "predict", "report", "groups", "homework", "total")
-    }
+    wall: dict[str, list[float]] = {k: [] for k in STEPS}
+    cpu: dict[str, list[float]] = {k: [] for k in STEPS}
+    load_before = _load()
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        marks: list[tuple[float, float]] = []
+
+        def mark(marks: list = marks) -> None:
+            marks.append((time.perf_counter(), time.process_time()))
+
+        mark()
+
         long = tracer.mastery(hist, students=students, concepts=list(G150))
-        t1 = time.perf_counter()
-        M = mastery_matrix(long, students, G150)
+        mark()
+        cal = calibrate_mastery(long, G150, grade=8, history=hist, roster=students)
+        M = cal.matrix
+        mark()
         useful = useful_items(bank, M, G150, grade=8, current_unit=unit)
-        p = predict_success(tracer, hist, students, useful)
-        t2 = time.perf_counter()
+        p = cal.shift_success(predict_success(tracer, hist, students, useful), bank)
+        mark()
         class_report(M, G150, current_unit=unit)
-        t3 = time.perf_counter()
+        mark()
         teaching_groups(M, G150, random_state=seed)
-        t4 = time.perf_counter()
+        mark()
         personal_homework(
             M, G150, bank, grade=8, p_success=p, history=hist, current_unit=unit,
             budget_minutes=30,
         )  # fmt: skip
-        t5 = time.perf_counter()
-        for k, v in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t5 - t0)):
-            steps[k].append(v)
-    med = {f"{k}_s": statistics.median(v) for k, v in steps.items()}
-    return {
+        mark()
+        for k, (a, b) in zip(STEPS, zip(marks, marks[1:])):
+            wall[k].append(b[0] - a[0])
+            cpu[k].append(b[1] - a[1])
+        wall["total"].append(marks[-1][0] - marks[0][0])
+        cpu["total"].append(marks[-1][1] - marks[0][1])
+    out = {
         "students": 50,
         "concepts": G150.number_of_nodes(),
         "items": len(bank),
+        "useful_items": len(useful),
         "answers": len(hist),
+        "tracer": tracer_name,
         "fit_s": fit_s,
         "repeat": repeat,
-        **med,
+        "loadavg_before": load_before,
+        "loadavg_after": _load(),
     }
+    for k in STEPS:
+        out[f"{k}_s"] = statistics.median(wall[k])
+        out[f"{k}_cpu_s"] = statistics.median(cpu[k])
+    out["total_s_max"] = max(wall["total"])
+    return out
 
 
 def _apply(env, sets: pd.DataFrame, students: list[str]) -> tuple[pd.Series, pd.DataFrame]:
@@ -138,19 +174,49 @@ def _true_inputs(env, long: pd.DataFrame, students: list[str], bank: pd.DataFram
     return mastery_matrix(true_long, students, G), p
 
 
-ARMS = ("personal", "uniform", "personal_oracle", "none")
+#: arm -> (homework kind, inputs): inputs "cal" = library default, "tracer" = uncalibrated
+ARMS = {
+    "personal": ("personal", "cal"),
+    "uniform": ("uniform", "cal"),
+    "personal_tracer": ("personal", "tracer"),
+    "uniform_tracer": ("uniform", "tracer"),
+    "personal_oracle": ("personal", "oracle"),
+    "none": (None, None),
+}
+
+
+def _homework_inputs(how, tracer, env, hist, students, bank, G, unit):
+    long = tracer.mastery(hist, students=students, concepts=list(G))
+    if how == "oracle":
+        return _true_inputs(env, long, students, bank, G)
+    if how == "cal":
+        cal = calibrate_mastery(long, G, grade=8, history=hist, roster=students)
+        M = cal.matrix
+    else:
+        M = mastery_matrix(long, students, G)
+    useful = useful_items(bank, M, G, grade=8, current_unit=unit)
+    p = predict_success(tracer, hist, students, useful)
+    return M, cal.shift_success(p, bank) if how == "cal" else p
 
 
 def homework_experiment(
-    classes: int, evenings: int, budget: float, seed: int, review_share: float = 0.2
+    classes: int,
+    evenings: int,
+    budget: float,
+    seed: int,
+    review_share: float = 0.2,
+    tracer_name: str = "default",
 ) -> dict:
+    from edu_recsys.classroom import HomeworkPolicy
+
     G = load_graph("math-7-9")
     policy = HomeworkPolicy(review_share=review_share)
     gain: dict[str, list[float]] = {a: [] for a in ARMS}
     spent: dict[str, list[float]] = {a: [] for a in ARMS}
+    class_of: list[int] = []
     for c in range(classes):
         sim = simulate_class(G, n_students=40, weeks=3, random_state=seed + c, grade=8)
-        tracer = make_model("default").fit(sim.interactions)
+        tracer = make_model(tracer_name).fit(sim.interactions)
         students = sim.students["student_id"].tolist()
         unit = G.nodes[sim.schedule["concept_id"].iloc[-1]]["unit"]
         bank = item_bank(sim.items)
@@ -160,21 +226,17 @@ def homework_experiment(
         minutes = {a: pd.Series(0.0, index=students) for a in ARMS}
         for e in range(evenings):
             for arm, env in envs.items():
+                kind, how = ARMS[arm]
                 hist = hists[arm]
-                if arm != "none":
-                    long = tracer.mastery(hist, students=students, concepts=list(G))
-                    M = mastery_matrix(long, students, G)
-                    if arm == "personal_oracle":
-                        M, p = _true_inputs(env, long, students, bank, G)
-                    else:
-                        useful = useful_items(bank, M, G, grade=8, current_unit=unit)
-                        p = predict_success(tracer, hist, students, useful)
+                if kind is not None:
+                    M, p = _homework_inputs(how, tracer, env, hist, students, bank, G, unit)
                     kw = dict(grade=8, p_success=p, current_unit=unit, budget_minutes=budget,
-                              random_state=seed + e, policy=policy)  # fmt: skip
+                              random_state=seed + e, policy=policy, history=hist,
+                              calibrate=False)  # fmt: skip
                     hw = (
                         class_homework(M, G, bank, **kw)
-                        if arm == "uniform"
-                        else personal_homework(M, G, bank, history=hist, **kw)
+                        if kind == "uniform"
+                        else personal_homework(M, G, bank, **kw)
                     )
                     mins, new = _apply(env, hw.items, students)
                     minutes[arm] = minutes[arm].add(mins, fill_value=0)
@@ -184,13 +246,17 @@ def homework_experiment(
             # learning: sum over concepts of the change of the true success probability
             gain[arm].extend((env.true_mastery(students) - start[arm]).sum(axis=1).tolist())
             spent[arm].extend(minutes[arm].tolist())
+        class_of.extend([c] * len(students))
     base = np.array(gain["none"])
+    cls = np.array(class_of)
     out: dict = {
         "classes": classes,
-        "students": 40 * classes,
+        "seeds": [seed + c for c in range(classes)],
+        "students": len(base),
         "evenings": evenings,
         "budget_minutes": budget,
         "review_share": review_share,
+        "tracer": tracer_name,
         "metric": "sum over students of (gain - gain without homework) / sum of minutes",
     }
     rng = np.random.default_rng(seed)
@@ -201,9 +267,9 @@ def homework_experiment(
         mins = np.array(spent[arm])
         if idx is None:
             return float(eff.sum() / max(mins.sum(), 1e-9))
-        return eff[idx].sum(axis=1) / np.maximum(mins[idx].sum(axis=1), 1e-9)
+        return eff[idx].sum(axis=-1) / np.maximum(mins[idx].sum(axis=-1), 1e-9)
 
-    for arm in ARMS[:-1]:
+    for arm in list(ARMS)[:-1]:
         b = per_minute(arm, boot)
         out[arm] = {
             "gain_per_minute": per_minute(arm),
@@ -211,12 +277,22 @@ def homework_experiment(
             "gain_vs_none": float(np.mean(np.array(gain[arm]) - base)),
             "minutes": float(np.mean(spent[arm])),
         }
-    d = per_minute("personal", boot) - per_minute("uniform", boot)
-    out["personal_minus_uniform"] = {
-        "mean": per_minute("personal") - per_minute("uniform"),
-        "ci": [float(np.quantile(d, 0.025)), float(np.quantile(d, 0.975))],
-    }
+    for ref in ("uniform", "uniform_tracer"):
+        d = per_minute("personal", boot) - per_minute(ref, boot)
+        out[f"personal_minus_{ref}"] = {
+            "mean": per_minute("personal") - per_minute(ref),
+            "ci": [float(np.quantile(d, 0.025)), float(np.quantile(d, 0.975))],
+            "ratio": per_minute("personal") / per_minute(ref),
+            "ratio_per_class": [
+                per_minute("personal", np.flatnonzero(cls == c))
+                / per_minute(ref, np.flatnonzero(cls == c))
+                for c in range(classes)
+            ],
+        }
     out["ratio"] = per_minute("personal") / per_minute("uniform")
+    out["ratio_vs_best_uniform"] = per_minute("personal") / max(
+        per_minute("uniform"), per_minute("uniform_tracer")
+    )
     out["ratio_oracle"] = per_minute("personal_oracle") / per_minute("uniform")
     return out
 
@@ -232,24 +308,35 @@ def main() -> None:
     )
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--tracer", default="default", help="mastery preset (make_model name)")
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-homework", action="store_true")
     args = ap.parse_args()
-    result: dict = {"benchmark": "classroom"}
+    result: dict = {"benchmark": "classroom", "cpu_count": os.cpu_count()}
     if not args.skip_speed:
-        result["speed"] = speed(args.repeat, args.seed)
-        print(format_table([{"step": k, "seconds": v} for k, v in result["speed"].items()
-                            if k.endswith("_s")]))  # fmt: skip
+        sp = speed(args.repeat, args.seed, args.tracer)
+        result["speed"] = sp
+        print(format_table([{"step": k, "wall_s": sp[f"{k}_s"], "cpu_s": sp[f"{k}_cpu_s"]}
+                            for k in STEPS]))  # fmt: skip
+        print(f"load average before/after: {sp['loadavg_before']} / {sp['loadavg_after']}")
     if not args.skip_homework:
+        t = time.perf_counter()
         h = homework_experiment(
-            args.classes, args.evenings, args.budget, args.seed, args.review_share
+            args.classes, args.evenings, args.budget, args.seed, args.review_share, args.tracer
         )
+        h["run_s"] = time.perf_counter() - t
+        h["loadavg_after"] = _load()
         result["homework"] = h
-        print(format_table([{"arm": a, **h[a]} for a in ARMS[:-1]]))
-        print(
-            f"personal - uniform: {h['personal_minus_uniform']}, ratio {h['ratio']:.3f} "
-            f"(oracle {h['ratio_oracle']:.3f})"
-        )
+        print(format_table([{"arm": a, **h[a]} for a in list(ARMS)[:-1]]))
+        for ref in ("uniform", "uniform_tracer"):
+            d = h[f"personal_minus_{ref}"]
+            per_class = ", ".join(f"{r:.2f}" for r in d["ratio_per_class"])
+            print(
+                f"personal - {ref}: {d['mean']:+.5f} per minute, 95 % CI "
+                f"[{d['ci'][0]:+.5f}, {d['ci'][1]:+.5f}], ratio {d['ratio']:.3f} "
+                f"(per class {per_class})"
+            )
+        print(f"oracle / uniform: {h['ratio_oracle']:.3f}")
     write_json(result, args.json or "-")
 
 

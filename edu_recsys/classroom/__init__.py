@@ -3,6 +3,8 @@
 - :mod:`.report`: the class report (mastery matrix, weakest concepts, attainment bands,
   students at risk, focus for the next lesson).
 - :mod:`.groups`: teaching groups by mastery profile (KMeans, k by silhouette).
+- :mod:`.calibrate`: the tracer's mastery calibrated for the class (cells without the
+  student's answers, concepts the tracer lacks).
 - :mod:`.homework`: personalised homework within the "double reduction" time limits.
 - :mod:`.items`: item analysis for teaching research (数字化教研).
 - :mod:`.render`: the self-contained HTML report and PNG plots.
@@ -15,6 +17,7 @@ subject graph, an item bank) and returns pandas tables plus ``to_dict()`` for JS
 """
 
 from edu_recsys.classroom.analysis import PARTS, ClassAnalysis, analyse_class
+from edu_recsys.classroom.calibrate import CalibratedMastery, calibrate_mastery
 from edu_recsys.classroom.groups import TeachingGroups, choose_k, teaching_groups
 from edu_recsys.classroom.homework import (
     DOUBLE_REDUCTION_MINUTES,
@@ -43,6 +46,7 @@ from edu_recsys.classroom.report import (
 __all__ = [
     "ATTAINMENT_BANDS",
     "PARTS",
+    "CalibratedMastery",
     "ClassAnalysis",
     "ItemAnalysis",
     "analyse_class",
@@ -58,6 +62,7 @@ __all__ = [
     "MasteryMatrix",
     "TeachingGroups",
     "attainment_band",
+    "calibrate_mastery",
     "choose_k",
     "class_homework",
     "class_report",

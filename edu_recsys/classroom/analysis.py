@@ -9,6 +9,11 @@ table, and runs :func:`~edu_recsys.classroom.report.class_report`,
 :func:`~edu_recsys.classroom.homework.personal_homework` and
 :func:`~edu_recsys.classroom.items.item_analysis` on one shared mastery matrix.
 
+The tracer's mastery is first calibrated for the class
+(:func:`~edu_recsys.classroom.calibrate.calibrate_mastery`; it needs the class's grade,
+``calibrate=False`` turns it off): every part then sees the same calibrated matrix
+(flag ``"class_calibrated"`` when a cell changed).
+
 Without a grade (and no current unit to read it from) there is no homework
 (``flags`` holds ``"no_grade"``); without a tracer, predicted success falls back to
 mastery (see :mod:`~edu_recsys.classroom.homework`).
@@ -27,6 +32,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from edu_recsys.classroom.calibrate import CalibratedMastery, calibrate_mastery
 from edu_recsys.classroom.groups import TeachingGroups, teaching_groups
 from edu_recsys.classroom.homework import (
     Homework,
@@ -62,7 +68,10 @@ class ClassAnalysis:
         Teaching groups, personalised homework, item analysis (None when not asked
         for or not possible; see ``flags``).
     mastery : DataFrame
-        The mastery long table used.
+        The mastery long table used (after calibration: ``fallback`` then names the
+        calibration rule of each changed cell).
+    calibration : CalibratedMastery or None
+        The calibration (None when turned off or the class is empty).
     info : dict
         Class metadata shown in the report (``class_id``, ``name``, ``grade``, ...).
     flags : list of str
@@ -80,6 +89,7 @@ class ClassAnalysis:
     flags: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     lang: str = "zh"
+    calibration: CalibratedMastery | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """One JSON-ready object (NaN left as float; ``write_json`` turns it into null)."""
@@ -147,6 +157,7 @@ def analyse_class(
     threshold: float = MASTERY_THRESHOLD,
     parts: Sequence[str] = PARTS,
     class_info: Mapping[str, Any] | None = None,
+    calibrate: bool = True,
     random_state: int | None = 0,
     lang: str = "zh",
 ) -> ClassAnalysis:
@@ -180,6 +191,8 @@ def analyse_class(
         Which of :data:`PARTS` to compute.
     class_info : mapping, optional
         Shown in the report header and JSON.
+    calibrate : bool, default True
+        Calibrate the tracer's mastery for the class before every part.
 
     Returns
     -------
@@ -217,8 +230,19 @@ def analyse_class(
                 columns=["student_id", "concept_id", "mastery", "evidence", "fallback"]
             )
         )
-    M = mastery_matrix(mastery, students, G)
     timings["mastery_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    class_grade = grade if grade is not None else _grade_of(G, current_unit)
+    cal = None
+    if calibrate and students and class_grade is not None:
+        cal = calibrate_mastery(mastery, G, grade=class_grade, history=hist, roster=students)
+        M = cal.matrix
+        if cal.n_changed:
+            flags.append("class_calibrated")
+            mastery = cal.long()
+    else:
+        M = mastery_matrix(mastery, students, G)
+    timings["calibrate_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
     rep = class_report(M, G, current_unit=current_unit, threshold=threshold, lang=lang)
@@ -242,7 +266,7 @@ def analyse_class(
 
     homework = None
     if "homework" in parts:
-        g = grade if grade is not None else _grade_of(G, current_unit)
+        g = class_grade
         if g is None:
             flags.append("no_grade")
             log.warning("no grade given (nor a current unit to read it from): no homework")
@@ -255,6 +279,8 @@ def analyse_class(
             if tracer is not None and hasattr(tracer, "predict_next") and len(bank) and students:
                 useful = useful_items(bank, M, G, grade=int(g), current_unit=current_unit)
                 p = predict_success(tracer, hist, students, useful) if len(useful) else None
+                if cal is not None:
+                    p = cal.shift_success(p, bank)
             timings["predict_s"] = time.perf_counter() - t
             t = time.perf_counter()
             homework = personal_homework(
@@ -269,6 +295,7 @@ def analyse_class(
                 budget_minutes=budget_minutes,
                 current_unit=current_unit,
                 threshold=threshold,
+                calibrate=calibrate,
                 random_state=random_state,
                 lang=lang,
             )
@@ -281,6 +308,6 @@ def analyse_class(
         ia = item_analysis(hist, G, lang=lang)
         timings["items_s"] = time.perf_counter() - t
 
-    info = {"grade": grade if grade is not None else _grade_of(G, current_unit), "subject": subject}
+    info = {"grade": class_grade, "subject": subject}
     info.update(dict(class_info or {}))
-    return ClassAnalysis(rep, groups, homework, ia, mastery, info, flags, timings, lang)
+    return ClassAnalysis(rep, groups, homework, ia, mastery, info, flags, timings, lang, cal)

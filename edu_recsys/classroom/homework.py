@@ -36,6 +36,13 @@ For each student :func:`personal_homework` picks, greedily and within the budget
    since last practice) x (1 - mastery)``; without timestamps the least secure first),
    choosing the item whose predicted success is closest to 0.9.
 
+Before choosing, the tracer's mastery is calibrated for the class
+(:func:`~edu_recsys.classroom.calibrate.calibrate_mastery`, ``calibrate=True``): a
+concept of the class's grade that the student has not answered yet is not taken as
+mastered, an earlier-grade concept without answers gets the student's earlier-grade
+level, answers on concepts the tracer does not know are folded in; predicted success
+moves with the mastery.
+
 Every item carries its reason (in Chinese or English) and its estimated minutes; the
 summary reports how much of the budget each set uses.
 
@@ -61,6 +68,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from edu_recsys.classroom._util import PrerequisiteIndex, quiet_nan
+from edu_recsys.classroom.calibrate import calibrate_mastery
 from edu_recsys.classroom.i18n import check_lang, concept_name, text
 from edu_recsys.classroom.matrix import MasteryMatrix, mastery_matrix
 from edu_recsys.classroom.report import unit_relevance
@@ -468,8 +476,23 @@ class _Bank:
         return P[np.arange(len(P)), j], j
 
     def p_from_mastery(self, m: np.ndarray) -> np.ndarray:
-        P = np.where(self.inc, m[None, :], np.inf)
-        out = P.min(axis=1)
+        """Per item: the lowest mastery among its concepts (``m``: concepts, or students
+        x concepts); NaN for items without a known concept."""
+        m = np.asarray(m, dtype=float)
+        if m.ndim == 1:
+            return self.p_from_mastery(m[None, :])[0]
+        if not hasattr(self, "_cidx"):
+            # padded concept lists: an item has few concepts, the bank many items
+            lists = [np.flatnonzero(r) for r in self.inc]
+            width = max((len(x) for x in lists), default=0) or 1
+            self._cidx = np.zeros((len(lists), width), dtype=np.intp)
+            self._cmask = np.zeros((len(lists), width), dtype=bool)
+            for i, x in enumerate(lists):
+                self._cidx[i, : len(x)] = x
+                self._cmask[i, : len(x)] = True
+        if m.shape[1] == 0 or not len(self._cidx):
+            return np.full((m.shape[0], len(self._cidx)), np.nan)
+        out = np.where(self._cmask[None], m[:, self._cidx], np.inf).min(axis=2)
         return np.where(np.isinf(out), np.nan, out)
 
 
@@ -482,13 +505,10 @@ def _p_matrix(
         if col not in p_success.columns:
             raise InvalidDataError("missing column in the predicted success table", column=col)
     P = np.full((len(students), len(bank.ids)), np.nan)
-    srow = {s: i for i, s in enumerate(students)}
-    r = p_success["student_id"].map(srow)
-    c = p_success["item_id"].map(bank.row)
-    ok = r.notna() & c.notna()
-    P[r[ok].astype(int).to_numpy(), c[ok].astype(int).to_numpy()] = p_success.loc[
-        ok, "p_success"
-    ].to_numpy(dtype=float)
+    r = pd.Index(students, dtype=object).get_indexer(p_success["student_id"].astype(str))
+    c = pd.Index(bank.ids, dtype=object).get_indexer(p_success["item_id"].astype(str))
+    ok = (r >= 0) & (c >= 0)
+    P[r[ok], c[ok]] = p_success["p_success"].to_numpy(dtype=float)[ok]
     return P
 
 
@@ -520,6 +540,7 @@ def personal_homework(
     taught: Iterable[str] | None = None,
     threshold: float = MASTERY_THRESHOLD,
     now: pd.Timestamp | None = None,
+    calibrate: bool = True,
     random_state: int | None = 0,
     lang: str = "zh",
 ) -> Homework:
@@ -551,6 +572,12 @@ def personal_homework(
     threshold : float
     now : Timestamp, optional
         For days since practice (default: latest timestamp of ``history``).
+    calibrate : bool, default True
+        Calibrate the mastery for the class first
+        (:func:`~edu_recsys.classroom.calibrate.calibrate_mastery`: cells without the
+        student's answers, concepts the tracer lacks; ``p_success`` moves with them);
+        a matrix that is already calibrated is used as it is. Flag
+        ``"class_calibrated"`` when a cell changed.
     random_state : int, optional
         Breaks ties between equally good items.
     lang : {"zh", "en"}
@@ -593,10 +620,18 @@ def personal_homework(
         "budget_minutes": budget,
         "rule": policy.rule_text(grade, subject, lang),
     }
-    M = mastery if isinstance(mastery, MasteryMatrix) else mastery_matrix(mastery, roster, G)
+    bank_df = item_bank(items)
+    flags: list[str] = []
+    if calibrate and budget > 0:
+        cal = calibrate_mastery(mastery, G, grade=grade, history=history, roster=roster)
+        M = cal.matrix
+        p_success = cal.shift_success(p_success, bank_df)
+        if cal.n_changed:
+            flags.append("class_calibrated")
+    else:
+        M = mastery if isinstance(mastery, MasteryMatrix) else mastery_matrix(mastery, roster, G)
     students = M.students
     concepts = [c for c in M.concepts if c in G]
-    bank_df = item_bank(items)
     bank = _Bank(bank_df, concepts)
 
     if budget <= 0:
@@ -646,7 +681,6 @@ def personal_homework(
     earlier = np.array([(G.nodes[c].get("grade") or grade) < grade for c in concepts], dtype=bool)
 
     P = _p_matrix(p_success, students, bank)
-    flags: list[str] = []
     if P is None:
         flags.append("p_from_mastery")
     seen: dict[str, set[str]] = {}
@@ -662,12 +696,15 @@ def personal_homework(
 
     item_rows: list[dict[str, Any]] = []
     sum_rows: list[dict[str, Any]] = []
+    # students without answers get the class's means; unknown cells too
+    filled = np.where(has[:, None], mas, col_mean[None, :])
+    filled = np.where(np.isnan(filled), col_mean[None, :], filled)
+    p_fallback = bank.p_from_mastery(np.nan_to_num(filled, nan=0.0))
     for i, sid in enumerate(students):
-        m = mas[i] if has[i] else col_mean
-        m = np.where(np.isnan(m), col_mean, m)
+        m = filled[i]
         mastered = np.nan_to_num(m, nan=0.0) >= threshold
         student_ev = evi[i]
-        p_item = bank.p_from_mastery(np.nan_to_num(m, nan=0.0))
+        p_item = p_fallback[i]
         if P is not None:
             p_item = np.where(np.isnan(P[i]), p_item, P[i])
         choices = _select_for_student(
@@ -881,6 +918,8 @@ def class_homework(
     budget_minutes: float | None = None,
     current_unit: str | Iterable[str] | None = None,
     threshold: float = MASTERY_THRESHOLD,
+    history: pd.DataFrame | None = None,
+    calibrate: bool = True,
     random_state: int | None = 0,
     lang: str = "zh",
 ) -> Homework:
@@ -889,7 +928,8 @@ def class_homework(
     Items on the class's weakest taught concepts (ranked by the class's mean shortfall x
     unit relevance), with the class's mean predicted success in the productive band,
     at most ``max_items_per_concept`` per concept, within the same budget as
-    :func:`personal_homework`.
+    :func:`personal_homework`. ``history`` and ``calibrate`` as there (the same
+    calibrated mastery, so that the two differ only in personalisation).
     """
     lang = check_lang(lang)
     if policy is None:
@@ -897,9 +937,18 @@ def class_homework(
     elif not isinstance(policy, HomeworkPolicy):
         policy = HomeworkPolicy.model_validate(dict(policy))
     budget = _resolve_budget(policy, grade, subject, budget_minutes)
-    M = mastery if isinstance(mastery, MasteryMatrix) else mastery_matrix(mastery, roster, G)
+    bank_df = item_bank(items)
+    flags: list[str] = []
+    if calibrate and budget > 0:
+        cal = calibrate_mastery(mastery, G, grade=grade, history=history, roster=roster)
+        M = cal.matrix
+        p_success = cal.shift_success(p_success, bank_df)
+        if cal.n_changed:
+            flags.append("class_calibrated")
+    else:
+        M = mastery if isinstance(mastery, MasteryMatrix) else mastery_matrix(mastery, roster, G)
     concepts = [c for c in M.concepts if c in G]
-    bank = _Bank(item_bank(items), concepts)
+    bank = _Bank(bank_df, concepts)
     has = M.has_answers.to_numpy()
     mas = M.mastery[concepts].to_numpy(dtype=float)[has]
     evi = M.evidence[concepts].to_numpy(dtype=float)[has]
@@ -981,5 +1030,8 @@ def class_homework(
         "rule": policy.rule_text(grade, subject, lang),
     }
     return Homework(
-        pd.DataFrame(rows, columns=ITEM_COLUMNS), pd.DataFrame(sums, columns=SUMMARY_COLUMNS), info
+        pd.DataFrame(rows, columns=ITEM_COLUMNS),
+        pd.DataFrame(sums, columns=SUMMARY_COLUMNS),
+        info,
+        flags,
     )

@@ -37,11 +37,15 @@ class MasteryMatrix:
         Same shape; number of answers behind each cell (0 where none).
     has_answers : Series of bool
         Whether each student has at least one answer (any concept).
+    calibrated : bool
+        Already calibrated for the class (:func:`~edu_recsys.classroom.calibrate.
+        calibrate_mastery`); the homework functions then use it as it is.
     """
 
     mastery: pd.DataFrame
     evidence: pd.DataFrame
     has_answers: pd.Series
+    calibrated: bool = False
 
     @property
     def students(self) -> list[str]:

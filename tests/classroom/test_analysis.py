@@ -50,7 +50,12 @@ def test_full_analysis_and_json(G):
     assert a.groups is not None and a.homework is not None and a.items is not None
     assert set(a.homework.summary["student_id"]) == set(students) | {"new"}
     assert a.homework.summary.set_index("student_id").loc["new", "flag"] == "no_answers"
-    assert a.flags == []
+    # concept d has no answers: calibrated as not yet learned (the only flag)
+    assert a.flags == ["class_calibrated"]
+    assert (a.calibration.source["d"].loc[students] == "not_yet_learned").all()
+    assert set(a.mastery["fallback"]) == {"", "not_yet_learned"}
+    raw = analyse_class(log, G, MeanTracer(), roster=students, grade=8, calibrate=False)
+    assert raw.flags == [] and raw.calibration is None
     d = a.to_dict()
     assert d["class"]["class_id"] == "c1" and set(d["timings_s"]) >= {"report_s", "homework_s"}
 
