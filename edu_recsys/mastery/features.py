@@ -38,6 +38,9 @@ block              columns
 ``transition``     one-hot (previous answer's concept, its outcome, this answer's
                    concept): sequencing and transfer between concepts; the
                    ``transition_concepts`` most answered concepts, the rest pooled
+``item_transition`` this item's success rate in training after the same previous
+                   item and outcome (logit shift from the item prior, shrunk;
+                   cross-fitted by student in fit) and that transition's count
 =================  ================================================================
 
 Continuous columns are standardised with the training answers' mean and spread; each
@@ -92,7 +95,11 @@ BLOCKS = (
     "interactions",
     "long_ability",
     "transition",
+    "item_transition",
 )
+
+# blocks that read the student's previous answer
+_PREVIOUS_BLOCKS = ("transition", "item_transition")
 
 # blocks that need the residuals (outcome minus item prior)
 _RESIDUAL_BLOCKS = ("ability", "long_ability")
@@ -170,6 +177,11 @@ class QueryBatch:
     prev_y: np.ndarray | None = None
     prev_pair_row: np.ndarray | None = None
     prev_pair_concept_idx: np.ndarray | None = None
+    # ``item_transition`` block: item prior indices (-1 unknown) of the previous answer
+    # and of the query, and the block's values when precomputed (cross-fitted in fit)
+    prev_item: np.ndarray | None = None
+    prior_item_idx: np.ndarray | None = None
+    item_transition: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -379,6 +391,8 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         # cross-fitted item prior for the training answers
         item_p = self._crossfit_item_p(ans)
         batch = self.history_batch(ans, item_p=item_p)
+        if "item_transition" in self.blocks:
+            batch.item_transition = self._fit_item_transition(ans, batch)
         if split:
             Xa = SplitDesign(*self.encode_split(batch, fitting=True))
         else:
@@ -497,8 +511,9 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
             pair_concept_idx=ev.pair_cidx,
             cpt=ev.cpt,
         )
-        if "transition" in self.blocks:
-            _set_previous_answer(batch, ans, ev.pair_cidx)
+        if self._needs(*_PREVIOUS_BLOCKS):
+            prior = self._prior_index.get_indexer(pd.Index(ans.item_ids, dtype=object))
+            _set_previous_answer(batch, ans, ev.pair_cidx, prior[ans.item])
         if self.n_windows_ > 1 and t is not None:
             pt = t[ans.pair_answer]
             batch.win_tot = self._event_windows(ans.student, t, ans.y)
@@ -613,6 +628,9 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
             add("ability", [f"concept:ability_h{h:g}" for h in H], pmean(ac))
         if "long_ability" in self.blocks:
             add("long_ability", *_long_ability(q, pmean))
+        if "item_transition" in self.blocks:
+            v = q.item_transition if q.item_transition is not None else self._item_transition(q)
+            add("item_transition", ["item_transition:rate", "item_transition:support"], v)
         if "elapsed" in self.blocks and self.has_time_:
             if q.now is None:
                 et = np.zeros(n)
@@ -834,6 +852,62 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         val = self._scale("transition") / n_prev[rr]
         return sp.csc_matrix((val, (rr, col)), shape=shape)
 
+    # -------------------------------------------------------- item transition
+    def _transition_keys(self, prev_item, prev_y, item) -> np.ndarray:
+        """Key of (previous item, its outcome, this item); -1 when undefined."""
+        nI = len(self.prior_items_)
+        ok = (prev_item >= 0) & (item >= 0) & ~np.isnan(prev_y)
+        py = np.nan_to_num(prev_y).astype(np.int64)
+        return np.where(ok, (prev_item * 2 + py) * nI + item, -1)
+
+    def _transition_values(self, keys, n, w, item_p) -> np.ndarray:
+        """Columns of the block: the logit shift of the item's success rate after this
+        transition (shrunk towards the item prior by ``item_prior_strength``
+        pseudo-answers) and log1p of the transition's training count."""
+        a = self.item_prior_strength
+        ok = keys >= 0
+        rate = np.where(ok, _logit((w + a * item_p) / (n + a)) - _logit(item_p), 0.0)
+        return np.stack([rate, np.where(ok, np.log1p(n), 0.0)], axis=1)
+
+    def _fit_item_transition(self, ans: Answers, batch: QueryBatch) -> np.ndarray:
+        """Fit the transition counts; return the training answers' values, each from
+        the other students' folds (cross-fitted like the item prior)."""
+        keys = self._transition_keys(batch.prev_item, batch.prev_y, batch.prior_item_idx)
+        has = keys >= 0
+        uk, inv = np.unique(keys[has], return_inverse=True)
+        kn = np.bincount(inv, minlength=len(uk)).astype(float)
+        kw = np.bincount(inv, weights=ans.y[has], minlength=len(uk))
+        self.item_transition_keys_, self.item_transition_n_ = uk, kn
+        self.item_transition_w_ = kw
+        rs = self.random_state
+        seed = rs if rs is None or isinstance(rs, (int, np.integer)) else 0
+        n_st = len(ans.student_ids)
+        k = max(2, min(int(self.cv), n_st)) if n_st > 1 else 1
+        fold = (np.random.default_rng(seed).permutation(n_st) % k)[ans.student[has]]
+        n_o, w_o = kn[inv].copy(), kw[inv].copy()
+        if k > 1:
+            for f in range(k):
+                m = fold == f
+                n_o[m] -= np.bincount(inv[m], minlength=len(uk))[inv[m]]
+                w_o[m] -= np.bincount(inv[m], weights=ans.y[has][m], minlength=len(uk))[inv[m]]
+        out = np.zeros((ans.n_answers, 2))
+        out[has] = self._transition_values(keys[has], n_o, w_o, batch.item_p[has])
+        return out
+
+    def _item_transition(self, q: QueryBatch) -> np.ndarray:
+        """The block's values of a batch from the fitted transition counts."""
+        if q.prev_item is None or q.prior_item_idx is None:
+            return np.zeros((q.n, 2))
+        keys = self._transition_keys(q.prev_item, q.prev_y, q.prior_item_idx)
+        uk = self.item_transition_keys_
+        j = np.minimum(np.searchsorted(uk, keys), max(len(uk) - 1, 0))
+        hit = (keys >= 0) & (len(uk) > 0)
+        if len(uk):
+            hit &= uk[j] == keys
+        n = np.where(hit, self.item_transition_n_[j] if len(uk) else 0.0, 0.0)
+        w = np.where(hit, self.item_transition_w_[j] if len(uk) else 0.0, 0.0)
+        return self._transition_values(np.where(keys >= 0, keys, -1), n, w, q.item_p)
+
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self, "feature_names_")
         return self.feature_names_.copy()
@@ -842,8 +916,11 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
 # ------------------------------------------------------ blocks long_ability, transition
 
 
-def _set_previous_answer(batch: QueryBatch, ans: Answers, pair_cidx: np.ndarray) -> None:
-    """Fill the previous-answer fields of a batch of every answer of ``ans``."""
+def _set_previous_answer(
+    batch: QueryBatch, ans: Answers, pair_cidx: np.ndarray, prior_item: np.ndarray
+) -> None:
+    """Fill the previous-answer fields of a batch of every answer of ``ans``
+    (``prior_item``: each answer's item prior index)."""
     n = ans.n_answers
     has = np.zeros(n, bool)
     if n > 1:
@@ -855,6 +932,8 @@ def _set_previous_answer(batch: QueryBatch, ans: Answers, pair_cidx: np.ndarray)
     keep[keep] = has[nxt[keep]]
     batch.prev_pair_row = nxt[keep]
     batch.prev_pair_concept_idx = pair_cidx[keep]
+    batch.prior_item_idx = prior_item
+    batch.prev_item = np.where(has, np.r_[-1, prior_item[:-1]] if n else prior_item, -1)
 
 
 def _long_ability(q: QueryBatch, pmean: _PairMean) -> tuple[list[str], np.ndarray]:

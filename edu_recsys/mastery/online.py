@@ -72,6 +72,7 @@ class StudentState:
     # the last answer (``transition`` block)
     last_y: float = float("nan")
     last_concepts: tuple = ()
+    last_item: str | None = None
 
 
 class FeatureOnlineState:
@@ -136,6 +137,8 @@ class FeatureOnlineState:
             lo = np.searchsorted(st.last_pair_student, code, side="left")
             hi = np.searchsorted(st.last_pair_student, code, side="right")
             s.last_concepts = tuple(str(c) for c in st.concept_ids[st.last_pair_concept[lo:hi]])
+            j = int(st.last_item[code])
+            s.last_item = str(self._f.prior_items_[j]) if j >= 0 else None
         return s
 
     def _student(self, sid: str, create: bool) -> StudentState | None:
@@ -197,6 +200,7 @@ class FeatureOnlineState:
         s.last_t = float("nan") if t is None else float(t)
         s.last_y = float(y)
         s.last_concepts = concepts
+        s.last_item = item
 
     # ------------------------------------------------------------------ queries
     def _batch(self, sid: str, items, concepts_list, now=None):
@@ -238,7 +242,17 @@ class FeatureOnlineState:
             pair_concept_idx=pair_cidx,
             cpt=cpt,
         )
-        if "transition" in f.blocks:
+        if "item_transition" in f.blocks:
+            last = s.last_item if known else None
+            q.prev_item = np.full(
+                n, f._prior_index.get_indexer([last])[0] if last is not None else -1
+            )
+            q.prior_item_idx = (
+                np.full(n, -1, np.int64)
+                if items is None
+                else f._prior_index.get_indexer(pd.Index(items, dtype=object))
+            )
+        if f._needs("transition", "item_transition"):
             prev = s.last_concepts if known else ()
             q.prev_y = np.full(n, s.last_y if known else np.nan)
             q.prev_pair_row = np.repeat(np.arange(n), len(prev))

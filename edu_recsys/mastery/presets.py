@@ -1,28 +1,36 @@
 """Named model presets: ``make_model(name)``.
 
-=============  =======================================================================
-name           model
-=============  =======================================================================
-``irt``        Rasch / 1PL IRT: student ability + item difficulty (logistic
-               regression on one-hot student and item). Under the student-level
-               protocol test students are new, so their ability is the mean (0).
-``pfa``        Performance Factor Analysis (Pavlik et al. 2009): per concept an
-               easiness and slopes on earlier wins and fails (raw counts).
-``das3h``      DAS3H (Choffin et al. 2019) without the student term: item, concepts,
-               and per concept log1p attempts and wins in the windows hour, day,
-               week, month and all time (all time only when there are no timestamps).
-``best_lr``    Best-LR (Gervet et al. 2020): item, concepts, log1p earlier attempts
-               and wins per concept, on the item and in total.
-``default``    Our model: Best-LR's features plus an item prior shrunk towards the
-               concept's rate (cross-fitted), decayed success rates, recent outcome
-               patterns and streaks, practice gaps, an Elo-like ability from
-               residuals, pairwise products of the key columns and (with
-               timestamps) DAS3H windows and elapsed times; L2 logistic regression,
-               C and block weights chosen by student-grouped CV on ASSISTments 2009
-               training folds (flat between C = 0.5 and 1).
-``bkt``        Bayesian Knowledge Tracing, four parameters per concept (EM).
-``bkt_forget`` BKT with a forgetting parameter.
-=============  =======================================================================
+================  =====================================================================
+name              model
+================  =====================================================================
+``irt``           Rasch / 1PL IRT: student ability + item difficulty (logistic
+                  regression on one-hot student and item). Under the student-level
+                  protocol test students are new, so their ability is the mean (0).
+``pfa``           Performance Factor Analysis (Pavlik et al. 2009): per concept an
+                  easiness and slopes on earlier wins and fails (raw counts).
+``das3h``         DAS3H (Choffin et al. 2019) without the student term: item,
+                  concepts, and per concept log1p attempts and wins in the windows
+                  hour, day, week, month and all time (all time only when there are
+                  no timestamps).
+``best_lr``       Best-LR (Gervet et al. 2020): item, concepts, log1p earlier attempts
+                  and wins per concept, on the item and in total.
+``default``       Our model: Best-LR's features plus an item prior shrunk towards the
+                  concept's rate (cross-fitted), decayed success rates and Elo-like
+                  abilities (half-lives 1-100 answers) and an undecayed ability,
+                  recent outcome patterns and streaks, practice gaps, concept
+                  transitions (previous answer's concept and outcome -> this
+                  concept), pairwise products of the key columns and (with
+                  timestamps) DAS3H windows and elapsed times; L2 logistic
+                  regression. Blocks, half-lives, the transition weight and C were
+                  chosen by student-grouped inner CV on training folds only.
+``default_plus``  ``default`` plus the ``item_transition`` block (the item's training
+                  success rate after the same previous item and outcome,
+                  cross-fitted). More accurate, but the Dask training of
+                  :mod:`edu_recsys.scale` does not compute its transition counts yet,
+                  so it trains in memory only.
+``bkt``           Bayesian Knowledge Tracing, four parameters per concept (EM).
+``bkt_forget``    BKT with a forgetting parameter.
+================  =====================================================================
 
 All feature-based presets evaluate answers (not expanded rows) and use features of
 strictly earlier answers only; see :mod:`edu_recsys.mastery.features`.
@@ -98,6 +106,12 @@ def _default() -> FeatureTracer:
     )
 
 
+def _default_plus() -> FeatureTracer:
+    model = _default()
+    model.features.set_params(blocks=DEFAULT_BLOCKS + ("item_transition",))
+    return model
+
+
 #: name -> factory of a fresh, unfitted estimator
 PRESETS: dict[str, Callable[[], BaseEstimator]] = {
     "irt": _irt,
@@ -105,6 +119,7 @@ PRESETS: dict[str, Callable[[], BaseEstimator]] = {
     "das3h": _das3h,
     "best_lr": _best_lr,
     "default": _default,
+    "default_plus": _default_plus,
     "bkt": lambda: BKT(),
     "bkt_forget": lambda: BKT(forgetting=True),
 }

@@ -93,6 +93,7 @@ class HistoryState:
     last_y: np.ndarray | None = None
     last_pair_student: np.ndarray | None = None
     last_pair_concept: np.ndarray | None = None
+    last_item: np.ndarray | None = None  # item prior index of the last answer (-1 unknown)
 
     @property
     def n_concepts_local(self) -> int:
@@ -181,8 +182,8 @@ def build_state(features: HistoryFeatures, history: pd.DataFrame) -> HistoryStat
         item_index=pd.Index(ans.item_ids, dtype=object),
         itm=itm,
     )
-    if "transition" in features.blocks:
-        _set_last_answers(state, ans, last_t_idx)
+    if features._needs("transition", "item_transition"):
+        _set_last_answers(state, ans, last_t_idx, features)
     if features.n_windows_ > 1 and t is not None:
         state.windows = {
             "tot": WindowIndex(ans.student, t, ans.y),
@@ -192,10 +193,15 @@ def build_state(features: HistoryFeatures, history: pd.DataFrame) -> HistoryStat
     return state
 
 
-def _set_last_answers(state: HistoryState, ans: Answers, last_idx: np.ndarray) -> None:
-    """Outcome and concepts of every student's last answer."""
+def _set_last_answers(
+    state: HistoryState, ans: Answers, last_idx: np.ndarray, features: HistoryFeatures
+) -> None:
+    """Outcome, item and concepts of every student's last answer."""
     state.last_y = np.full(len(ans.student_ids), np.nan)
     state.last_y[ans.student[last_idx]] = ans.y[last_idx]
+    prior = features._prior_index.get_indexer(pd.Index(ans.item_ids, dtype=object))
+    state.last_item = np.full(len(ans.student_ids), -1, np.int64)
+    state.last_item[ans.student[last_idx]] = prior[ans.item[last_idx]]
     is_last = np.zeros(ans.n_answers, bool)
     is_last[last_idx] = True
     pm = is_last[ans.pair_answer]
@@ -205,9 +211,18 @@ def _set_last_answers(state: HistoryState, ans: Answers, last_idx: np.ndarray) -
     state.last_pair_concept = ans.pair_concept[pm][order]
 
 
-def _previous_answers(features: HistoryFeatures, state: HistoryState, s_code: np.ndarray, batch):
+def _previous_answers(
+    features: HistoryFeatures, state: HistoryState, s_code: np.ndarray, batch, items
+):
     """The previous-answer fields of a query batch: each student's last answer."""
     n = len(s_code)
+    batch.prior_item_idx = (
+        np.full(n, -1, np.int64)
+        if items is None
+        else features._prior_index.get_indexer(pd.Index(items, dtype=object))
+    )
+    no_item = state.last_item is None
+    batch.prev_item = np.full(n, -1, np.int64) if no_item else _gather(state.last_item, s_code, -1)
     if state.last_y is None:
         batch.prev_y = np.full(n, np.nan)
         batch.prev_pair_row = np.zeros(0, np.int64)
@@ -321,8 +336,8 @@ def query_batch(
         pair_concept_idx=pair_cidx,
         cpt=cpt,
     )
-    if "transition" in features.blocks:
-        _previous_answers(features, state, s_code, batch)
+    if features._needs("transition", "item_transition"):
+        _previous_answers(features, state, s_code, batch, items)
     if features.n_windows_ > 1:
         w = state.windows
         batch.win_tot = _window_query(

@@ -1,4 +1,4 @@
-"""The ``transition`` and ``long_ability`` feature blocks: meaning, no leak,
+"""The ``transition``, ``item_transition`` and ``long_ability`` feature blocks: meaning, no leak,
 online = batch."""
 
 from __future__ import annotations
@@ -9,7 +9,15 @@ import pytest
 
 from edu_recsys.mastery import HistoryFeatures, make_model
 
-NEW_BLOCKS = ("item", "concept", "total_counts", "item_prior", "transition", "long_ability")
+NEW_BLOCKS = (
+    "item",
+    "concept",
+    "total_counts",
+    "item_prior",
+    "transition",
+    "long_ability",
+    "item_transition",
+)
 
 
 def _tiny() -> pd.DataFrame:
@@ -70,6 +78,59 @@ def test_long_ability_is_the_undecayed_mean_residual(sim):
     r = ans.y[rows] - p[rows]
     expect = np.r_[0.0, np.cumsum(r)[:-1]] / (np.arange(len(rows)) + 1.0)
     np.testing.assert_allclose(raw[rows], expect, atol=1e-9)
+
+
+def _raw_item_transition(hf, X):
+    j = [hf.dense_names_.index(c) for c in ("item_transition:rate", "item_transition:support")]
+    Z = X[:, [hf.n_sparse_ + k for k in j]]
+    return Z * hf.dense_scale_[j] + hf.dense_mean_[j]
+
+
+def test_item_transition_counts_and_shrinkage():
+    df = pd.DataFrame(
+        {
+            "student_id": ["a", "a", "b", "b", "c", "c", "d", "d"],
+            "item_id": ["q1", "q2"] * 4,
+            "concept_ids": [("x",)] * 8,
+            "correct": [0, 1, 0, 1, 0, 0, 1, 1],
+        }
+    )
+    hf = HistoryFeatures(blocks=("item_prior", "item_transition"), item_prior_strength=2.0)
+    hf.fit(df)
+    # after q1 wrong, q2 was answered 3 times, right twice; after q1 right once, right
+    new = pd.DataFrame(
+        {
+            "student_id": ["e", "e", "f", "f"],
+            "item_id": ["q1", "q2", "q1", "q2"],
+            "concept_ids": [("x",)] * 4,
+            "correct": [0, 1, 1, 1],
+        }
+    )
+    got = _raw_item_transition(hf, hf.transform(new).toarray())
+    p2 = hf.item_prior(np.array(["q2"], dtype=object), np.array([0]), np.array([0]))[0]
+
+    def shift(w, n):
+        q = (w + 2.0 * p2) / (n + 2.0)
+        return np.log(q / (1 - q)) - np.log(p2 / (1 - p2))
+
+    np.testing.assert_allclose(got[[0, 2]], 0.0, atol=1e-12)  # first answers
+    np.testing.assert_allclose(got[1], [shift(2, 3), np.log1p(3)], atol=1e-9)
+    np.testing.assert_allclose(got[3], [shift(1, 1), np.log1p(1)], atol=1e-9)
+
+
+def test_item_transition_is_cross_fitted_in_fit(sim):
+    """A training answer's transition value never includes its own label."""
+    blocks = ("item_prior", "item_transition")
+    hf1 = HistoryFeatures(blocks=blocks)
+    X1 = _raw_item_transition(hf1, hf1.fit_transform(sim).toarray())
+    j = int(np.flatnonzero(np.abs(X1[:, 1]) > 0)[3])
+    flipped = sim.copy()
+    flipped.loc[j, "correct"] = 1 - flipped.loc[j, "correct"]
+    hf2 = HistoryFeatures(blocks=blocks)
+    X2 = _raw_item_transition(hf2, hf2.fit_transform(flipped).toarray())
+    np.testing.assert_allclose(X2[j], X1[j], atol=1e-12)
+    # but the fitted counts (used for new students) do change
+    assert not np.array_equal(hf1.item_transition_w_, hf2.item_transition_w_)
 
 
 @pytest.fixture(scope="module")
