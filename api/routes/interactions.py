@@ -19,6 +19,19 @@ from api.schemas.interactions import IngestOut, InteractionBatch, InteractionIn,
 router = APIRouter(prefix="/interactions", tags=["interactions"], responses=ERROR_RESPONSES)
 
 _COLUMNS = list(InteractionIn.model_fields)
+_OPTIONAL = ("score", "duration_s", "resource_id", "event_id")
+
+
+def _frame(items: list[InteractionIn]) -> pd.DataFrame:
+    """The batch as a table, column by column (optional columns nobody sent left out)."""
+    data: dict = {}
+    for col in _COLUMNS:
+        values = [getattr(r, col) for r in items]
+        if col in _OPTIONAL and all(v is None for v in values):
+            continue
+        data[col] = values
+    data["concept_ids"] = pd.Series([tuple(c) for c in data["concept_ids"]], dtype=object)
+    return pd.DataFrame(data)
 
 
 def _check_size(n: int, settings) -> None:
@@ -48,13 +61,7 @@ def ingest(
     body: InteractionBatch, _: IngestDep, serving: ServingDep, settings: SettingsDep
 ) -> dict:
     _check_size(len(body.interactions), settings)
-    rows = [r.model_dump() for r in body.interactions]
-    df = pd.DataFrame(rows, columns=_COLUMNS)
-    df["concept_ids"] = pd.Series([tuple(r["concept_ids"]) for r in rows], dtype=object)
-    for col in ("score", "duration_s", "resource_id", "event_id"):
-        if df[col].isna().all():
-            df = df.drop(columns=col)
-    return _out(serving.ingest(df), serving)
+    return _out(serving.ingest(_frame(body.interactions)), serving)
 
 
 @router.post("/xapi", response_model=IngestOut, summary="Ingest xAPI 'answered' statements")

@@ -210,6 +210,8 @@ class Serving:
         self._state_generation: int | None = None
         self._cache = _LRU(cache_size)
         self._dirty: set[str] = set()  # students whose snapshot is behind the state
+        self._mastery_memo: dict[str, tuple] = {}  # student -> (newest seq, mastery)
+        self._memo_state: Any = None  # the state the memo belongs to
         self._wakeup = threading.Event()
         self._closed = False
         self._flusher: threading.Thread | None = None
@@ -411,7 +413,7 @@ class Serving:
                                 "student_id": sid,
                                 "model_id": model_id,
                                 "mastery": {
-                                    str(c): float(p) for c, p in state.mastery(sid).items()
+                                    str(c): float(p) for c, p in self._mastery_now(sid).items()
                                 },
                                 "n_answers": 0,
                                 "last_seq": self._student_seq.get(sid, 0),
@@ -669,7 +671,21 @@ class Serving:
         with self._lock:
             if self._state is None:
                 return {}
-            return {s: dict(self._state.mastery(s)) for s in students}
+            return {s: dict(self._mastery_now(s)) for s in students}
+
+    def _mastery_now(self, student_id: str) -> dict[str, float]:
+        """The student's mastery from the online state (caller holds ``_lock``), reused
+        until the student's next answer or a new state: class views and the snapshot
+        writer ask for the same students, and ``state.mastery`` costs ~10 ms each."""
+        if self._memo_state is not self._state:  # rebuilt or refitted: start afresh
+            self._mastery_memo, self._memo_state = {}, self._state
+        seq = self._student_seq.get(student_id, 0)
+        hit = self._mastery_memo.get(student_id)
+        if hit is not None and hit[0] == seq:
+            return hit[1]
+        m = self._state.mastery(student_id)
+        self._mastery_memo[student_id] = (seq, m)
+        return m
 
     def student_recommendations(
         self, student_id: str, *, k: int = 10, graph_id: str | None = None
@@ -889,10 +905,23 @@ class Serving:
         hw = self._homework_obj(class_id, version, lang)
         return {"class_id": class_id, "model_id": self._model_id, **json_ready(hw.to_dict())}
 
+    def _class_roster(self, class_id: str, version: tuple) -> tuple[dict, list[str]]:
+        """(class info, roster ids): changes only with the configuration (not answers)."""
+
+        def build() -> tuple[dict, list[str]]:
+            info = self.store.get_class(class_id)
+            if not info["graph_id"]:
+                raise ConflictError(
+                    f"class {class_id!r} has no subject graph: set its graph_id first"
+                )
+            return info, self.store.roster(class_id)["student_id"].tolist()
+
+        return self._cache.get_or_compute(("roster", class_id, version[1], version[3]), build)
+
     def _class_recommendations(self, class_id: str, version: tuple, *, lang: str, k: int) -> dict:
-        ctx = self._class_context(class_id, version)
-        rec = self._recommender(ctx["info"]["graph_id"], version)
-        ids = ctx["ids"]
+        # fresh online mastery per student; the class's batch mastery table is not needed
+        info, ids = self._class_roster(class_id, version)
+        rec = self._recommender(info["graph_id"], version)
         table = (
             rec.recommend_batch(ids, k, mastery=self._online_mastery(ids), lang=lang)
             if ids
