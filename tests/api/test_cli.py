@@ -90,3 +90,8 @@ def test_serve_refit_only(db, capsys):
     assert rc == 0 and "fitted model" in err
     with Store(db) as s:
         assert s.model_info()["n_interactions"] == 20
+
+
+def test_serve_refuses_several_workers_on_a_memory_database(capsys):
+    assert main(["serve", "--db", "sqlite://", "--workers", "2"]) == 2
+    assert "memory" in capsys.readouterr().err

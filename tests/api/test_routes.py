@@ -479,3 +479,28 @@ def test_every_write_route_rejects_malformed_bodies(admin, world, method, path, 
 def test_delete_rejects_bad_parameters(admin):
     r = admin.delete(f"{V1}/students/s1", params={"refit": "maybe"})
     assert r.status_code == 422 and r.json()["field"] == "refit"
+
+
+def test_class_views_come_from_cache_until_the_data_changes(fitted, world):
+    pytest.importorskip("edu_recsys.recommend")
+    serving = world.client.app.state.serving
+    url = f"{V1}/classes/c1/recommendations"
+    assert serving.cached_class_view_json("c1", "recommendations", k=3) is None
+    body = fitted.get(url, params={"k": 3}).content
+    assert serving.cached_class_view_json("c1", "recommendations", k=3) == body
+    assert fitted.get(url, params={"k": 3}).content == body
+    new = [
+        {
+            "student_id": "s1",
+            "item_id": "q1",
+            "concept_ids": ["a"],
+            "correct": 0,
+            "event_id": f"down{k}",
+            "timestamp": f"2026-03-06T08:00:{k:02d}Z",
+        }
+        for k in range(10)
+    ]
+    assert fitted.post(f"{V1}/interactions", json={"interactions": new}).status_code == 200
+    assert serving.cached_class_view_json("c1", "recommendations", k=3) is None
+    after = fitted.get(url, params={"k": 3})
+    assert after.status_code == 200 and after.content != body
