@@ -196,6 +196,7 @@ def cross_validate_tracer(
             fit_cpu_s=c1 - c0,
             predict_cpu_s=c2 - c1,
             predict_answers_per_s=ans.n_answers / max(t2 - t1, 1e-9),
+            predict_answers_per_cpu_s=ans.n_answers / max(c2 - c1, 1e-9),
             train_rows=int(len(train)),
         )
         if online and hasattr(model, "online_state"):
