@@ -15,17 +15,25 @@ Protocol (:func:`simulate_policies`), seeded end to end:
    are logged with timestamps; completion and a rating (for 30% of uses) follow the
    gain the learner actually got, with noise. Learners who practise without a resource
    are the controls of the gain estimate.
-3. **Evaluation learners** (``n_students``, never seen in the history) take a
-   diagnostic test (``diagnostic_items`` items per concept, no learning), so every
-   policy starts from the same evidence. Each policy then drives an identical copy of
+3. **Evaluation learners** (``n_students``): with ``start="history"`` (default) they
+   took part in the platform history like the others (the recommender knows their
+   answers and uses); with ``"diagnostic"`` they are new and take a diagnostic test
+   (``diagnostic_items`` items per concept, no learning). Either way every policy
+   starts from the same evidence. Each policy then drives an identical copy of
    the environment (common random numbers): for ``steps`` steps, each learner studies
    the policy's top recommendation and answers two items on its concept (assessment,
-   no learning); mastery is re-estimated from the answers (Beta-smoothed accuracy
-   around the history's per-concept mean) before the next step.
+   no learning); mastery is re-estimated from the answers before the next step
+   (``observe="answers"``: Beta-smoothed accuracy, each answer weighted by
+   ``observer_decay`` per later answer on its concept, around a prior per concept:
+   0.85 for concepts of earlier grades than the learners', 0.15 for later grades, the
+   history's mean for their own grade). Every policy sees the same estimator.
 4. **Score**: per learner, the gain in the sum over concepts of the true success
    probability on a typical item, divided by the minutes studied; mean over learners
-   and a 95% t-interval. A learner with nothing recommended studies nothing (0 minutes)
-   and is left out of the mean (counted in ``idle``).
+   and a 95% t-interval; ``mastery_mae``: the mean absolute error of what the policy
+   saw against the true state (learners x concepts, averaged over steps).
+   :func:`pool_results` adds each policy's ratio to ``popularity`` with a paired
+   bootstrap interval (:func:`ratio_interval`). A learner with nothing recommended
+   studies nothing (0 minutes) and is left out of the mean (counted in ``idle``).
 
 All policies share the candidate stage and reranker; only the scorer differs
 (``popularity``, ``random``, ``quality-only``, ``mastery-only`` vs ``default``).
@@ -43,7 +51,13 @@ import pandas as pd
 from edu_recsys.resources.catalogue import Catalogue, as_catalogue
 from edu_recsys.resources.synthetic import synthetic_catalogue
 
-__all__ = ["SimulationResult", "simulate_policies", "pool_results", "POLICY_NAMES"]
+__all__ = [
+    "SimulationResult",
+    "simulate_policies",
+    "pool_results",
+    "ratio_interval",
+    "POLICY_NAMES",
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +86,11 @@ def pool_results(results: Sequence[SimulationResult]) -> SimulationResult:
         steps=first.steps,
         settings={"runs": [r.settings for r in results]},
     )
+    base = (
+        np.concatenate([r.per_student["popularity"] for r in results])
+        if ("popularity" in first.policies)
+        else None
+    )
     for p in first.policies:
         x = np.concatenate([r.per_student[p] for r in results])
         m, lo, hi = _t_interval(x)
@@ -82,9 +101,39 @@ def pool_results(results: Sequence[SimulationResult]) -> SimulationResult:
             "gain": float(np.mean([r.policies[p]["gain"] for r in results])),
             "minutes": float(np.mean([r.policies[p]["minutes"] for r in results])),
             "idle": int(sum(r.policies[p]["idle"] for r in results)),
+            "mastery_mae": float(np.mean([r.policies[p]["mastery_mae"] for r in results])),
             "per_seed": [r.policies[p]["gain_per_minute"] for r in results],
         }
+        if base is not None:
+            out.policies[p]["x_popularity"], out.policies[p]["x_popularity_ci"] = ratio_interval(
+                x, base
+            )
     return out
+
+
+def ratio_interval(
+    x: np.ndarray, base: np.ndarray, n_boot: int = 2000, random_state: int = 0
+) -> tuple[float, list[float]]:
+    """Ratio of means ``mean(x) / mean(base)`` and its 95% paired bootstrap interval.
+
+    ``x`` and ``base`` are per-learner values of two policies on the same learners
+    (common random numbers), so learners are resampled together; NaN (idle learners)
+    are left out of each mean.
+
+    Examples
+    --------
+    >>> r, (lo, hi) = ratio_interval(np.array([2.0, 4.0, 6.0]), np.array([1.0, 2.0, 3.0]))
+    >>> r, lo <= r <= hi
+    (2.0, True)
+    """
+    x, base = np.asarray(x, float), np.asarray(base, float)
+    r = float(np.nanmean(x) / np.nanmean(base))
+    rng = np.random.default_rng(random_state)
+    idx = rng.integers(0, len(x), size=(n_boot, len(x)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        boot = np.nanmean(x[idx], axis=1) / np.nanmean(base[idx], axis=1)
+    lo, hi = np.nanpercentile(boot, [2.5, 97.5])
+    return r, [float(lo), float(hi)]
 
 
 def _t_interval(x: np.ndarray) -> tuple[float, float, float]:
@@ -101,9 +150,16 @@ def _t_interval(x: np.ndarray) -> tuple[float, float, float]:
 
 
 class _Observer:
-    """Answer counts per learner and concept -> Beta-smoothed accuracy mastery."""
+    """What the policies see: per learner and concept, a Beta-smoothed share correct
+    of the learner's answers, older answers down-weighted.
 
-    def __init__(self, students, concepts, prior: np.ndarray, strength: float = 2.0):
+    ``mastery = (k + strength * prior) / (n + strength)`` where ``n`` and ``k`` are the
+    answers and correct answers, each earlier answer on the concept weighted by
+    ``decay ** (later answers on the concept)`` (learners learn, so old answers go
+    stale; ``decay=1`` counts every answer alike). ``prior`` is per concept.
+    """
+
+    def __init__(self, students, concepts, prior: np.ndarray, strength=2.0, decay=1.0):
         self.students = list(students)
         self.concepts = list(concepts)
         self.cpos = {c: i for i, c in enumerate(self.concepts)}
@@ -113,32 +169,47 @@ class _Observer:
         self.k = np.zeros((S, C))
         self.prior = prior
         self.strength = strength
+        self.decay = float(decay)
 
     def add(self, results) -> None:
         """Count answers (``StepResult`` objects of answered items)."""
         for r in results:
-            sid, cids, y = r.student_id, r.concept_ids, r.correct
-            i = self.spos.get(sid)
+            i = self.spos.get(r.student_id)
             if i is None:
                 continue
-            for c in cids:
-                j = self.cpos.get(c)
-                if j is not None:
-                    self.n[i, j] += 1
-                    self.k[i, j] += y
+            js = [self.cpos[c] for c in r.concept_ids if c in self.cpos]
+            if js:
+                self.add_arrays(np.full(len(js), i), np.array(js), np.full(len(js), r.correct))
 
     def add_table(self, interactions: pd.DataFrame) -> None:
-        """Count the answers of a canonical interactions table (known learners only)."""
+        """Count the answers of a canonical interactions table (known learners only;
+        each learner's rows in time order)."""
         si = interactions["student_id"].map(self.spos)
         lens = interactions["concept_ids"].map(len).to_numpy()
         rep = np.repeat(np.arange(len(interactions)), lens)
         ci = pd.Series([c for t in interactions["concept_ids"] for c in t]).map(self.cpos)
         rows = si.to_numpy()[rep]
         ok = ~(pd.isna(rows) | ci.isna().to_numpy())
-        y = interactions["correct"].to_numpy(float)[rep]
-        self.add_arrays(rows[ok].astype(int), ci.to_numpy()[ok].astype(int), y[ok])
+        y = interactions["correct"].to_numpy(float)[rep][ok]
+        r, c = rows[ok].astype(int), ci.to_numpy()[ok].astype(int)
+        if self.decay != 1.0:
+            # the weight of an answer: decay ** (later answers of the learner on it)
+            later = pd.DataFrame({"r": r, "c": c}).groupby(["r", "c"]).cumcount(ascending=False)
+            w = self.decay ** later.to_numpy(float)
+            cnt = np.zeros_like(self.n)
+            np.add.at(cnt, (r, c), 1.0)
+            self.n *= self.decay**cnt
+            self.k *= self.decay**cnt
+        else:
+            w = np.ones(len(r))
+        np.add.at(self.n, (r, c), w)
+        np.add.at(self.k, (r, c), w * y)
 
     def add_arrays(self, rows: np.ndarray, cols: np.ndarray, correct: np.ndarray) -> None:
+        """One answer per (row, col) pair (older answers on it decay first)."""
+        if self.decay != 1.0:
+            self.n[rows, cols] *= self.decay
+            self.k[rows, cols] *= self.decay
         np.add.at(self.n, (rows, cols), 1.0)
         np.add.at(self.k, (rows, cols), correct)
 
@@ -261,6 +332,8 @@ def simulate_policies(
     diagnostic_items: int = 2,
     catalogue: Catalogue | None = None,
     observe: str = "answers",
+    observer_decay: float = 0.5,
+    grade_prior: tuple[float, float] | None = (0.85, 0.15),
     tracer: str = "default",
     random_state: int = 0,
     progress: bool = False,
@@ -297,6 +370,14 @@ def simulate_policies(
         (Beta-smoothed accuracy), the library's tracer ``make_model(tracer)`` fitted on
         the history and queried with all answers so far before each step, or
         (``"true"``, an oracle) their true success probabilities.
+    observer_decay : float, default 0.5
+        ``observe="answers"``: weight of an answer per later answer of the learner on
+        the same concept (1: every answer counts alike, the first version).
+    grade_prior : (float, float) or None, default (0.85, 0.15)
+        ``observe="answers"``: the estimate's prior for concepts of an earlier grade
+        than the learners' and of a later one (graph node ``grade``); concepts of their
+        own grade start from the history's mean. None: the history's mean (0.5 where
+        nobody answered) for every concept, the first version.
     tracer : str, default "default"
         Mastery preset for ``observe="tracer"``.
     random_state : int, default 0
@@ -341,6 +422,11 @@ def simulate_policies(
     prior = (
         h_mastery.groupby("concept_id")["mastery"].mean().reindex(concepts).fillna(0.5).to_numpy()
     )
+    if grade_prior is not None:
+        # the school knows the learners' grade: concepts of earlier grades were taught
+        # (mostly mastered), later grades' not yet (a priori values, not fitted)
+        cg = np.array([G.nodes[c].get("grade") or grade for c in concepts])
+        prior = np.where(cg < grade, grade_prior[0], np.where(cg > grade, grade_prior[1], prior))
 
     # diagnostic test of the evaluation learners (no learning)
     cpos = {c: i for i, c in enumerate(concepts)}
@@ -351,7 +437,7 @@ def simulate_policies(
     testable = np.array(sorted(item_pos))
     spos = {s: i for i, s in enumerate(env.students)}
     eval_rows = np.array([spos[s] for s in eval_ids])
-    obs0 = _Observer(eval_ids, concepts, prior)
+    obs0 = _Observer(eval_ids, concepts, prior, decay=observer_decay)
     n_eval = len(eval_ids)
     diag: list = []
     if start == "history":
@@ -406,6 +492,9 @@ def simulate_policies(
             "resources": len(cat),
             "start": start,
             "diagnostic_items": diagnostic_items if start == "diagnostic" else 0,
+            "observe": observe,
+            "observer_decay": observer_decay,
+            "grade_prior": list(grade_prior) if grade_prior is not None else None,
         },
     )
     bar = None
@@ -417,11 +506,12 @@ def simulate_policies(
         rec = make(policy).fit(hcat, h_mastery, interactions=history)
         penv = env.copy()
         prng = np.random.default_rng([random_state, 7])
-        obs = _Observer(eval_ids, concepts, prior)
+        obs = _Observer(eval_ids, concepts, prior, decay=observer_decay)
         obs.n, obs.k = obs0.n.copy(), obs0.k.copy()
         minutes = np.zeros(n_students)
         seen: dict[str, list[str]] = {s: [] for s in eval_ids}
         state = list(state0) if state0 is not None else None
+        mae: list[float] = []  # mean |estimate - truth| over learners x concepts, per step
         for _ in range(steps):
             if observe == "true":
                 view = pd.DataFrame(
@@ -437,6 +527,8 @@ def simulate_policies(
                 )
             else:
                 view = obs.overrides()
+            true_now = model.proba_all(penv.theta[eval_rows])
+            mae.append(float(np.abs(view.to_numpy(float) - true_now).mean()))
             out = rec.recommend_batch(eval_ids, k=1, mastery=view, seen=seen, reasons=False)
             picks = dict(zip(out["student_id"], out["resource_id"]))
             pc = dict(zip(out["student_id"], out["concept_id"]))
@@ -481,6 +573,7 @@ def simulate_policies(
             "gain": float(np.mean(end_p - start_p)),
             "minutes": float(np.mean(minutes)),
             "idle": int((minutes == 0).sum()),
+            "mastery_mae": float(np.mean(mae)) if mae else float("nan"),
         }
         result.per_student[policy] = gpm
     if bar is not None:

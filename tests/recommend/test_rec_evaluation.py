@@ -134,7 +134,12 @@ def test_bench_recommend_cli_json_shape(tmp_path, monkeypatch):
     monkeypatch.setattr(
         latency,
         "measure_latency",
-        lambda *a, **kw: {"batch_s": 0.5, "one_student_ms": 3.0},
+        lambda *a, **kw: {
+            "batch_s": 0.5,
+            "one_student_ms": 3.0,
+            "batch_cpu_s": 0.4,
+            "one_student_cpu_ms": 2.0,
+        },
     )
     out = tmp_path / "r.json"
     code = main(
@@ -142,7 +147,9 @@ def test_bench_recommend_cli_json_shape(tmp_path, monkeypatch):
     )
     assert code == 0
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert set(data) == {"env", "students", "steps", "policies", "latency"}
+    # the contract's keys (extra keys: seeds, settings, ratios, CPU times)
+    assert {"env", "students", "steps", "policies", "latency"} <= set(data)
+    assert data["seeds"] == [100] and data["settings"]["observer_decay"] == 0.5
     assert set(data["policies"]) == {
         "default",
         "popularity",
@@ -151,9 +158,14 @@ def test_bench_recommend_cli_json_shape(tmp_path, monkeypatch):
         "mastery-only",
     }
     for v in data["policies"].values():
-        assert set(v) == {"gain_per_minute", "gain_per_minute_ci", "ndcg_at_10"}
+        assert {"gain_per_minute", "gain_per_minute_ci", "ndcg_at_10"} <= set(v)
         assert len(v["gain_per_minute_ci"]) == 2 and v["ndcg_at_10"] is None
-    assert data["latency"] == {"batch_1000x10000_s": 0.5, "one_student_ms": 3.0}
+        lo, hi = v["x_popularity_ci"]
+        assert lo <= v["x_popularity"] <= hi
+    assert data["policies"]["popularity"]["x_popularity"] == pytest.approx(1.0)
+    lat = data["latency"]
+    assert lat["batch_1000x10000_s"] == 0.5 and lat["one_student_ms"] == 3.0
+    assert lat["batch_1000x10000_cpu_s"] == 0.4 and len(lat["load_average"]) == 3
 
 
 @pytest.mark.realdata
@@ -163,3 +175,58 @@ def test_ednet_ranking_eval_runs(data_dir):
     out = ednet_ranking_eval(["popularity", "default"], make_recommender, data_dir=data_dir)
     assert out["students"].tolist() == [5, 5]
     assert out["ndcg_at_10"].between(0, 1).all()
+
+
+def test_observer_recent_answers_weigh_more():
+    from edu_recsys.recommend.simulation import _Observer
+
+    # answers 0, 1, 1 on one concept; prior 0.5, strength 2, decay 0.5:
+    # n = (1 * 0.5 + 1) * 0.5 + 1 = 1.75, k = (0 * 0.5 + 1) * 0.5 + 1 = 1.5
+    # mastery = (1.5 + 2 * 0.5) / (1.75 + 2) = 0.6667 (decay 1: (2 + 1) / (3 + 2) = 0.6)
+    for decay, expected in ((0.5, 2.5 / 3.75), (1.0, 0.6)):
+        by_step = _Observer(["s"], ["a"], np.array([0.5]), decay=decay)
+        for y in (0, 1, 1):
+            by_step.add_arrays(np.array([0]), np.array([0]), np.array([float(y)]))
+        table = _Observer(["s", "t"], ["a", "b"], np.array([0.5, 0.5]), decay=decay)
+        ia = pd.DataFrame(
+            {
+                "student_id": ["s", "s", "t", "s"],
+                "concept_ids": [("a",), ("a",), ("a",), ("a",)],
+                "correct": [0, 1, 0, 1],
+            }
+        )
+        table.add_table(ia)
+        assert by_step.mastery()[0, 0] == pytest.approx(expected)
+        assert table.mastery()[0, 0] == pytest.approx(expected)
+        assert table.mastery()[0, 1] == 0.5 and table.mastery()[1, 0] == pytest.approx(1 / 3)
+
+
+def test_grade_prior_brings_the_estimate_closer_to_the_truth(tiny_sim):
+    from edu_recsys.recommend.simulation import simulate_policies
+
+    flat = simulate_policies(
+        policies=("default", "random"),
+        n_students=12,
+        steps=3,
+        n_history=30,
+        history_steps=3,
+        random_state=5,
+        grade_prior=None,
+        observer_decay=1.0,
+    )
+    assert tiny_sim.settings["grade_prior"] == [0.85, 0.15]
+    assert flat.settings["grade_prior"] is None
+    for p in ("default", "random"):
+        assert 0 < tiny_sim.policies[p]["mastery_mae"] < flat.policies[p]["mastery_mae"]
+
+
+def test_ratio_interval_is_paired():
+    from edu_recsys.recommend.simulation import ratio_interval
+
+    rng = np.random.default_rng(0)
+    base = rng.lognormal(0, 1, 400)  # learners differ a lot ...
+    x = 1.5 * base * rng.lognormal(0, 0.05, 400)  # ... a policy 1.5 x on each of them
+    r, (lo, hi) = ratio_interval(x, base)
+    assert lo < r < hi and lo > 1.4 and hi < 1.6  # pairing removes the learner spread
+    x[:10] = np.nan  # idle learners are left out
+    assert np.isfinite(ratio_interval(x, base)[0])

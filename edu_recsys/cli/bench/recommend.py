@@ -17,6 +17,7 @@ The JSON object: ``{"env", "students", "steps", "policies": {NAME: {"gain_per_mi
 from __future__ import annotations
 
 import logging
+import os
 
 from edu_recsys.cli._common import add_data_dir_option, format_table, write_json
 
@@ -48,6 +49,8 @@ def _run(args) -> int:
             random_state=seed,
             start=args.start,
             observe=args.observe,
+            observer_decay=args.observer_decay,
+            grade_prior=None if args.no_grade_prior else (0.85, 0.15),
             tracer=args.tracer,
             progress=not args.no_progress,
         )
@@ -69,9 +72,15 @@ def _run(args) -> int:
     if not args.no_latency:
         n_s, n_r = (200, 2000) if args.quick else (1000, 10000)
         lat = measure_latency(n_s, n_r, args.graph, random_state=args.seed)
-        latency = {"batch_1000x10000_s": lat["batch_s"], "one_student_ms": lat["one_student_ms"]}
+        latency = {
+            "batch_1000x10000_s": lat["batch_s"],
+            "one_student_ms": lat["one_student_ms"],
+            "batch_1000x10000_cpu_s": lat.get("batch_cpu_s"),
+            "one_student_cpu_ms": lat.get("one_student_cpu_ms"),
+        }
         if args.quick:
             latency = {"batch_1000x10000_s": None, "one_student_ms": lat["one_student_ms"]}
+        latency["load_average"] = list(os.getloadavg())
     out = {
         "env": sim.env,
         "students": sim.students,
@@ -81,18 +90,31 @@ def _run(args) -> int:
                 "gain_per_minute": sim.policies[p]["gain_per_minute"],
                 "gain_per_minute_ci": sim.policies[p]["gain_per_minute_ci"],
                 "ndcg_at_10": ndcg.get(p),
+                "x_popularity": sim.policies[p]["x_popularity"],
+                "x_popularity_ci": sim.policies[p]["x_popularity_ci"],
+                "per_seed": sim.policies[p]["per_seed"],
+                "minutes": sim.policies[p]["minutes"],
+                "mastery_mae": sim.policies[p]["mastery_mae"],
             }
             for p in policies
         },
+        "seeds": list(range(args.seed, args.seed + args.seeds)),
+        "settings": {
+            "observe": args.observe,
+            "observer_decay": args.observer_decay,
+            "grade_prior": None if args.no_grade_prior else [0.85, 0.15],
+            "start": args.start,
+            "history": args.history,
+        },
         "latency": latency,
     }
-    base = sim.policies["popularity"]["gain_per_minute"]
     rows = [
         {
             "policy": p,
             "gain/min": v["gain_per_minute"],
             "95% CI": v["gain_per_minute_ci"],
-            "x popularity": v["gain_per_minute"] / base if base else None,
+            "x popularity": v["x_popularity"],
+            "95% CI (x pop.)": v["x_popularity_ci"],
             "per seed": sim.policies[p]["per_seed"],
             "minutes": sim.policies[p]["minutes"],
             "NDCG@10 (EdNet)": ndcg.get(p),
@@ -106,6 +128,12 @@ def _run(args) -> int:
         + (f"{latency['batch_1000x10000_s']:.3f} s" if latency["batch_1000x10000_s"] else "-")
         + "; one student = "
         + (f"{latency['one_student_ms']:.1f} ms" if latency["one_student_ms"] else "-")
+        + (
+            f" (CPU {latency['batch_1000x10000_cpu_s']:.3f} s, "
+            f"{latency['one_student_cpu_ms']:.1f} ms; load {latency['load_average'][0]:.2f})"
+            if latency.get("batch_1000x10000_cpu_s") is not None
+            else ""
+        )
     )
     write_json(out, args.json)
     return 0
@@ -143,6 +171,19 @@ def register(sub) -> None:
         "default), from the library's tracer updated online, or the true state",
     )
     p.add_argument("--tracer", default="default", help="mastery preset for --observe tracer")
+    p.add_argument(
+        "--observer-decay",
+        type=float,
+        default=0.5,
+        help="--observe answers: weight of an answer per later answer on its concept "
+        "(1: all answers alike)",
+    )
+    p.add_argument(
+        "--no-grade-prior",
+        action="store_true",
+        help="--observe answers: no grade-based prior (every concept starts from the "
+        "history mean, as in the first version)",
+    )
     p.add_argument("--quick", action="store_true", help="small settings (smoke run)")
     p.add_argument("--no-latency", action="store_true")
     p.add_argument("--no-ranking", action="store_true")
