@@ -22,6 +22,7 @@ Rules (the contract the API relies on):
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -29,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, text
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, select, text
 from sqlalchemy.orm import Session
 
 from edu_recsys.data.schema import (
@@ -212,6 +213,50 @@ def _records(df: pd.DataFrame, now) -> list[dict[str, Any]]:
     ]
 
 
+#: ``interactions`` with its time and JSON columns as plain text, for SQLite: the batch
+#: insert then passes values already in the storage format SQLAlchemy's types write
+#: (formatted once per column with numpy rather than per value by type processors),
+#: about 15 us less CPU per answer. tests/store/test_ingest.py checks the rows are equal.
+_SQLITE_INTERACTIONS = Table(
+    "interactions",
+    MetaData(),
+    Column("seq", Integer, primary_key=True),
+    Column("event_id", String),
+    Column("student_id", String),
+    Column("item_id", String),
+    Column("concept_ids", String),
+    Column("correct", Integer),
+    Column("score", Float),
+    Column("timestamp", String),
+    Column("duration_s", Float),
+    Column("resource_id", String),
+    Column("ingested_at", String),
+)
+
+
+def _sqlite_text_times(values: np.ndarray) -> list[str | None]:
+    """Naive UTC datetime64 values as SQLAlchemy's SQLite DATETIME text (None for NaT)."""
+    iso = np.datetime_as_string(values.astype("datetime64[us]"), unit="us").tolist()
+    return [None if t == "NaT" else t.replace("T", " ", 1) for t in iso]
+
+
+def _sqlite_records(records: list[dict[str, Any]], df: pd.DataFrame, now) -> list[dict]:
+    """:func:`_records` in SQLite's storage format (see ``_SQLITE_INTERACTIONS``)."""
+    n = len(records)
+    if TIMESTAMP in df.columns:
+        naive = df[TIMESTAMP].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+        ts = _sqlite_text_times(naive)
+    else:
+        ts = [None] * n
+    stamp = _sqlite_text_times(np.array([now.replace(tzinfo=None)], dtype="datetime64[us]"))[0]
+    dumps = json.dumps
+    for r, t in zip(records, ts):
+        r["concept_ids"] = dumps(r["concept_ids"])
+        r["timestamp"] = t
+        r["ingested_at"] = stamp
+    return records
+
+
 def ingest(
     store,
     interactions: pd.DataFrame,
@@ -250,10 +295,15 @@ def ingest(
             dialect_insert(s, Student).on_conflict_do_nothing(index_elements=["student_id"]),
             [{"student_id": sid, "created_at": now} for sid in students],
         )
+        if s.get_bind().dialect.name == "sqlite":
+            table = _SQLITE_INTERACTIONS
+            records = _sqlite_records(records, df, now)
+        else:
+            table = Interaction.__table__
         stmt = (
-            dialect_insert(s, Interaction)
+            dialect_insert(s, table)
             .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(Interaction.seq, Interaction.event_id)
+            .returning(table.c.seq, table.c.event_id)
         )
         returned = s.execute(stmt, records).all()
         seq_of = {e: int(q) for q, e in returned}

@@ -144,3 +144,39 @@ def test_concurrent_overlapping_batches_store_each_answer_once(store):
     assert errors == []
     assert sum(r.inserted for r in results) == 140 == count_interactions(store)
     assert sum(r.duplicates for r in results) == 240 - 140
+
+
+def test_sqlite_fast_insert_writes_what_the_typed_insert_writes(tmp_path, monkeypatch):
+    import datetime as dt
+
+    import edu_recsys.store.ingest as ingest_mod
+    from edu_recsys.store import Store
+    from edu_recsys.store.models import Interaction
+
+    b = batch(5)
+    b["concept_ids"] = [("a",), ("中文", "b"), (), ("a", "b", "c"), ("x",)]
+    b["timestamp"] = b["timestamp"] + pd.to_timedelta([0, 123456, 1, 999999, 0], unit="us")
+    b.loc[4, "timestamp"] = pd.NaT
+    fixed = dt.datetime(2026, 3, 1, 9, 30, 15, 42, tzinfo=dt.timezone.utc)
+    monkeypatch.setattr(ingest_mod, "utcnow", lambda: fixed)
+
+    def raw_rows(store) -> list[tuple]:
+        with store.engine.connect() as c:
+            return c.exec_driver_sql("SELECT * FROM interactions ORDER BY seq").all()
+
+    fast = Store(tmp_path / "fast.sqlite")
+    fast.ingest(b)
+    got = raw_rows(fast)
+    back = fast.interactions(order="seq")
+    fast.close()
+    with monkeypatch.context() as m:  # the typed path (PostgreSQL's) on SQLite
+        m.setattr(ingest_mod, "_SQLITE_INTERACTIONS", Interaction.__table__)
+        m.setattr(ingest_mod, "_sqlite_records", lambda records, df, now: records)
+        typed = Store(tmp_path / "typed.sqlite")
+        typed.ingest(b)
+        want = raw_rows(typed)
+        typed.close()
+    assert got == want and len(got) == 5
+    back = back.set_index("event_id")
+    assert back["concept_ids"].to_dict() == dict(zip(b["event_id"], map(tuple, b["concept_ids"])))
+    assert back["timestamp"].isna().to_dict() == dict(zip(b["event_id"], b["timestamp"].isna()))
