@@ -231,7 +231,6 @@ class Recommender(BaseEstimator):
         fit_width: float = 0.3,
         prereq_power: float = 1.0,
         quality_power: float = 2.0,
-        gain_curve: str = "gap",
         time_weight: float = 1.0,
         cf_weight: float = 0.25,
         n_neighbors: int = 20,
@@ -260,7 +259,6 @@ class Recommender(BaseEstimator):
         self.fit_width = fit_width
         self.prereq_power = prereq_power
         self.quality_power = quality_power
-        self.gain_curve = gain_curve
         self.time_weight = time_weight
         self.cf_weight = cf_weight
         self.n_neighbors = n_neighbors
@@ -647,7 +645,6 @@ class Recommender(BaseEstimator):
             slope=self.difficulty_slope,
             fit_width=self.fit_width,
             quality_power=self.quality_power,
-            gain_curve=self.gain_curve,
             ready=(
                 self.concepts_space_.readiness(M, self.threshold, self.prereq_power)
                 if self.prereq_power

@@ -130,7 +130,6 @@ class Batch:
     slope: float = 4.0
     fit_width: float = 0.3
     quality_power: float = 2.0
-    gain_curve: str = "gap"
     ready: np.ndarray | None = None  # S x C soft prerequisite readiness (None: 1)
     cf_gain: np.ndarray | None = None  # n
     cf_n: np.ndarray | None = None  # n
@@ -148,14 +147,6 @@ class Batch:
     def gap_r(self) -> np.ndarray:
         """Mean over the resource's concepts of relevance x (1 - mastery)."""
         return self.res.pair_values(self.rel * (1 - self.M), self.s, self.r)
-
-    @cached_property
-    def room_r(self) -> np.ndarray:
-        """Mean over the resource's concepts of relevance x the room to gain:
-        ``1 - m`` (``gain_curve="gap"``) or ``4 m (1 - m)`` (``"logistic"``)."""
-        if self.gain_curve == "gap":
-            return self.gap_r
-        return self.res.pair_values(self.rel * 4 * self.M * (1 - self.M), self.s, self.r)
 
     @cached_property
     def m_r(self) -> np.ndarray:
@@ -184,7 +175,7 @@ class Batch:
         q = self.quality[self.r]
         if self.quality_power != 1.0:
             q = np.power(q, np.float32(self.quality_power))
-        return self.room_r * self.ready_r * q * self.dfit
+        return self.gap_r * self.ready_r * q * self.dfit
 
 
 class Scorer(BaseEstimator):

@@ -78,7 +78,8 @@ class SimulationResult:
 
 def pool_results(results: Sequence[SimulationResult]) -> SimulationResult:
     """Pool runs with different seeds: learners of every run together (mean and 95%
-    t-interval over all of them); ``minutes``/``gain``/``idle`` averaged or summed."""
+    t-interval over all of them); ``minutes``/``gain``/``idle`` averaged or summed;
+    ``x_popularity`` with a two-level (world, learner) bootstrap interval."""
     first = results[0]
     out = SimulationResult(
         env=first.env if len(results) == 1 else f"{first.env} (+{len(results) - 1} seeds)",
@@ -91,6 +92,7 @@ def pool_results(results: Sequence[SimulationResult]) -> SimulationResult:
         if ("popularity" in first.policies)
         else None
     )
+    world = np.concatenate([np.full(r.students, i) for i, r in enumerate(results)])
     for p in first.policies:
         x = np.concatenate([r.per_student[p] for r in results])
         m, lo, hi = _t_interval(x)
@@ -106,19 +108,26 @@ def pool_results(results: Sequence[SimulationResult]) -> SimulationResult:
         }
         if base is not None:
             out.policies[p]["x_popularity"], out.policies[p]["x_popularity_ci"] = ratio_interval(
-                x, base
+                x, base, world
             )
     return out
 
 
 def ratio_interval(
-    x: np.ndarray, base: np.ndarray, n_boot: int = 2000, random_state: int = 0
+    x: np.ndarray,
+    base: np.ndarray,
+    groups: np.ndarray | None = None,
+    n_boot: int = 2000,
+    random_state: int = 0,
 ) -> tuple[float, list[float]]:
     """Ratio of means ``mean(x) / mean(base)`` and its 95% paired bootstrap interval.
 
     ``x`` and ``base`` are per-learner values of two policies on the same learners
     (common random numbers), so learners are resampled together; NaN (idle learners)
-    are left out of each mean.
+    are left out of each mean. With ``groups`` (the seed, i.e. the simulated world, of
+    each learner) the bootstrap is two-level: worlds are resampled, then learners
+    within each drawn world, so that the interval also covers how much the ratio
+    varies from one world to another.
 
     Examples
     --------
@@ -129,9 +138,34 @@ def ratio_interval(
     x, base = np.asarray(x, float), np.asarray(base, float)
     r = float(np.nanmean(x) / np.nanmean(base))
     rng = np.random.default_rng(random_state)
-    idx = rng.integers(0, len(x), size=(n_boot, len(x)))
+    groups = np.zeros(len(x), int) if groups is None else np.asarray(groups)
+    labels = np.unique(groups)
+    # per world: bootstrap sums and counts of both policies (n_boot x 4)
+    stats = []
+    for g in labels:
+        xg, bg = x[groups == g], base[groups == g]
+        idx = rng.integers(0, len(xg), size=(n_boot, len(xg)))
+        xs, bs = xg[idx], bg[idx]
+        stats.append(
+            np.stack(
+                [
+                    np.nansum(xs, 1),
+                    np.isfinite(xs).sum(1),
+                    np.nansum(bs, 1),
+                    np.isfinite(bs).sum(1),
+                ],
+                axis=1,
+            )
+        )
+    stats = np.stack(stats)  # worlds x n_boot x 4
+    pick = (
+        rng.integers(0, len(labels), size=(n_boot, len(labels)))
+        if len(labels) > 1
+        else np.zeros((n_boot, 1), int)
+    )
+    tot = stats[pick, np.arange(n_boot)[:, None]].sum(axis=1)  # n_boot x 4
     with np.errstate(invalid="ignore", divide="ignore"):
-        boot = np.nanmean(x[idx], axis=1) / np.nanmean(base[idx], axis=1)
+        boot = (tot[:, 0] / tot[:, 1]) / (tot[:, 2] / tot[:, 3])
     lo, hi = np.nanpercentile(boot, [2.5, 97.5])
     return r, [float(lo), float(hi)]
 

@@ -230,3 +230,16 @@ def test_ratio_interval_is_paired():
     assert lo < r < hi and lo > 1.4 and hi < 1.6  # pairing removes the learner spread
     x[:10] = np.nan  # idle learners are left out
     assert np.isfinite(ratio_interval(x, base)[0])
+
+
+def test_ratio_interval_two_level_covers_world_spread():
+    from edu_recsys.recommend.simulation import ratio_interval
+
+    rng = np.random.default_rng(1)
+    base = rng.lognormal(0, 1, 600)
+    worlds = np.repeat(np.arange(3), 200)
+    x = base * np.array([1.2, 1.5, 1.8])[worlds]  # the ratio differs by world
+    _, (lo1, hi1) = ratio_interval(x, base)
+    _, (lo3, hi3) = ratio_interval(x, base, worlds)
+    assert hi3 - lo3 > 2 * (hi1 - lo1)  # the world-to-world spread widens it
+    assert lo3 < 1.5 < hi3
