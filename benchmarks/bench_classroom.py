@@ -136,8 +136,13 @@ def speed(repeat: int, seed: int, tracer_name: str = "default") -> dict:
 
 
 def _apply(env, sets: pd.DataFrame, students: list[str]) -> tuple[pd.Series, pd.DataFrame]:
-    """Every student does their items in order; returns (minutes per student, new answers)."""
-    n_before = len(env.interactions)
+    """Every student does their items in order; returns (minutes per student, new answers).
+
+    The new answers are selected by event id: ``env.interactions`` is sorted by student
+    and time, so its last rows are not the newest ones (before 2026-11-29 this took the
+    tail of the sorted log, and the arms' histories missed most of the homework answers).
+    """
+    seen = set(env.interactions["event_id"])
     minutes = dict.fromkeys(students, 0.0)
     by_student = {s: g["item_id"].tolist() for s, g in sets.groupby("student_id", sort=False)}
     longest = max((len(v) for v in by_student.values()), default=0)
@@ -145,8 +150,8 @@ def _apply(env, sets: pd.DataFrame, students: list[str]) -> tuple[pd.Series, pd.
         who = [s for s in students if len(by_student.get(s, [])) > k]
         for r in env.answer_many(who, [by_student[s][k] for s in who]):
             minutes[r.student_id] += r.minutes
-    new = env.interactions.iloc[n_before:] if n_before else env.interactions
-    return pd.Series(minutes), new
+    log = env.interactions
+    return pd.Series(minutes), log[~log["event_id"].isin(seen)]
 
 
 def _true_inputs(env, long: pd.DataFrame, students: list[str], bank: pd.DataFrame, G):
@@ -240,7 +245,11 @@ def homework_experiment(
                     )
                     mins, new = _apply(env, hw.items, students)
                     minutes[arm] = minutes[arm].add(mins, fill_value=0)
-                    hists[arm] = pd.concat([hist, new], ignore_index=True)
+                    hists[arm] = (
+                        pd.concat([hist, new], ignore_index=True)
+                        .sort_values(["student_id", "timestamp"], kind="stable")
+                        .reset_index(drop=True)
+                    )
                 env.advance(days=1)
         for arm, env in envs.items():
             # learning: sum over concepts of the change of the true success probability
