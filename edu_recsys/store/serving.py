@@ -10,14 +10,22 @@
   rebuilt from the store, so it never holds answers that were not stored); answers
   stored by other processes are applied on the next read (by ``seq``); an erasure (the
   store's *generation* changes) or a new model rebuilds it from the stored answers;
+- each student's current mastery from that state, reused until the student's next
+  answer (``state.mastery`` costs ~10 ms per student; class views and the snapshot
+  writer ask for the same students);
 - the students' persisted **mastery snapshots** (table ``student_mastery``), written
   behind: students whose state changed are flushed at most every
   ``snapshot_interval`` seconds (coalesced: one computation per student however many
-  batches arrived), never while an ingest is in flight, and after a restart the
-  students whose snapshot lags their answers are flushed again;
+  batches arrived) and with at most :data:`SNAPSHOT_DUTY` of the time, a few students
+  per step and never while an ingest is in flight (an ingest waits for one step at
+  most); after a restart the students whose snapshot lags their answers are flushed
+  again;
 - small caches of class-level results keyed by the store's version (newest answer,
   generation, active model, and a counter bumped by every change of the catalogue,
   graphs, classes and rosters), so that repeated requests are cheap and never stale.
+  The version is one small read per request (:meth:`Serving.version`, on the store's
+  fast path), which is also what keeps several server processes on one database
+  consistent: each has its own caches and state, all keyed by the same version.
 
 Everything domain-specific is delegated to the library: ``edu_recsys.mastery``
 (``make_model``, tracers), ``edu_recsys.recommend``, ``edu_recsys.paths`` and
