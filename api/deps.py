@@ -96,12 +96,14 @@ def _unauthorized(message: str) -> ApiError:
 
 
 async def run_read(store: Store, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a short store read: inline on SQLite, in the thread pool elsewhere.
+    """Run a hot read made on the store's fast path (``Store.fast_first``, see
+    :mod:`edu_recsys.store.fastread`): inline on SQLite, in the thread pool elsewhere.
 
-    A SQLite read here is a few indexed lookups in a local file through the reading
-    thread's own connection (never waiting for the pool or for a writer in WAL mode):
-    tens of microseconds, cheaper than handing the call to a worker thread and back. On
-    PostgreSQL it is a network round trip, which must not stall the event loop.
+    On a SQLite file such a read is an indexed lookup through the calling thread's own
+    connection (never waiting for the pool, nor for a writer in WAL mode): tens of
+    microseconds, cheaper than a hop to a worker thread and back. On PostgreSQL it is a
+    network round trip, which must not stall the event loop. Reads through sessions
+    (the pool) always go to the thread pool.
     """
     if store.dialect == "sqlite":
         return fn(*args, **kwargs)
@@ -126,7 +128,9 @@ async def get_principal(
     classes: frozenset[str] | None = None
     if info.role == "teacher":
         own = (
-            await run_read(store, store.teacher_classes, info.teacher_id) if info.teacher_id else []
+            await run_in_threadpool(store.teacher_classes, info.teacher_id)
+            if info.teacher_id
+            else []
         )
         classes = frozenset(info.class_ids) | frozenset(own)
     elif info.role != "admin":

@@ -14,8 +14,9 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import COOKIE_NAME, get_principal, run_read
+from api.deps import COOKIE_NAME, get_principal
 from api.errors import ApiError
 
 router = APIRouter(include_in_schema=False)
@@ -145,7 +146,9 @@ async def home(request: Request):
         return RedirectResponse(f"{PREFIX}/login?next={PREFIX}/home", status_code=303)
     if principal.role not in ("admin", "teacher"):
         return RedirectResponse(f"{PREFIX}/login", status_code=303)
-    classes, _ = await run_read(store, store.list_classes, class_ids=principal.class_ids, limit=500)
+    classes, _ = await run_in_threadpool(
+        store.list_classes, class_ids=principal.class_ids, limit=500
+    )
     lang = _lang(request)
     t = TEXT[lang]["home"]
     return _page("home.html", lang=lang, t=t, title=t["title"], classes=classes, prefix=PREFIX)
