@@ -464,16 +464,36 @@ class _Bank:
         self.usable = self.inc.any(axis=1)
         self.by_concept = [np.flatnonzero(self.inc[:, j]) for j in range(m)]
         self.row = {iid: i for i, iid in enumerate(self.ids)}
+        # padded concept lists (ascending): an item has few concepts, the bank many items
+        lists = [np.flatnonzero(r) for r in self.inc]
+        width = max((len(x) for x in lists), default=0) or 1
+        self._cidx = np.zeros((n, width), dtype=np.intp)
+        self._cmask = np.zeros((n, width), dtype=bool)
+        for i, x in enumerate(lists):
+            self._cidx[i, : len(x)] = x
+            self._cmask[i, : len(x)] = True
+        self._only: dict[bytes, np.ndarray] = {}
 
     def only(self, allowed: np.ndarray) -> np.ndarray:
-        """Per item: whether all its (known) concepts are ``allowed``."""
-        return ~(self.inc & ~allowed[None, :]).any(axis=1)
+        """Per item: whether all its (known) concepts are ``allowed`` (memoised)."""
+        allowed = np.asarray(allowed, dtype=bool)
+        key = allowed.tobytes()
+        if key not in self._only:
+            if self.inc.shape[1] == 0:  # no known concept: nothing to forbid
+                self._only[key] = np.ones(len(self._cidx), dtype=bool)
+            else:
+                self._only[key] = ~(self._cmask & ~allowed[self._cidx]).any(axis=1)
+        return self._only[key]
 
     def best_concept(self, priority: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per item: the max concept priority and the concept index reaching it."""
-        P = np.where(self.inc, priority[None, :], -np.inf)
-        j = P.argmax(axis=1)
-        return P[np.arange(len(P)), j], j
+        """Per item: the max concept priority and the concept index reaching it (the
+        first one on ties)."""
+        if self.inc.shape[1] == 0:
+            return np.full(len(self._cidx), -np.inf), np.zeros(len(self._cidx), dtype=np.intp)
+        P = np.where(self._cmask, np.asarray(priority, dtype=float)[self._cidx], -np.inf)
+        k = P.argmax(axis=1)
+        rows = np.arange(len(P))
+        return P[rows, k], self._cidx[rows, k]
 
     def p_from_mastery(self, m: np.ndarray) -> np.ndarray:
         """Per item: the lowest mastery among its concepts (``m``: concepts, or students
@@ -481,15 +501,6 @@ class _Bank:
         m = np.asarray(m, dtype=float)
         if m.ndim == 1:
             return self.p_from_mastery(m[None, :])[0]
-        if not hasattr(self, "_cidx"):
-            # padded concept lists: an item has few concepts, the bank many items
-            lists = [np.flatnonzero(r) for r in self.inc]
-            width = max((len(x) for x in lists), default=0) or 1
-            self._cidx = np.zeros((len(lists), width), dtype=np.intp)
-            self._cmask = np.zeros((len(lists), width), dtype=bool)
-            for i, x in enumerate(lists):
-                self._cidx[i, : len(x)] = x
-                self._cmask[i, : len(x)] = True
         if m.shape[1] == 0 or not len(self._cidx):
             return np.full((m.shape[0], len(self._cidx)), np.nan)
         out = np.where(self._cmask[None], m[:, self._cidx], np.inf).min(axis=2)
