@@ -3,6 +3,8 @@ these tests are about the routes (auth has its own tests)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from api.deps import Principal, get_principal
@@ -504,3 +506,44 @@ def test_class_views_come_from_cache_until_the_data_changes(fitted, world):
     assert serving.cached_class_view_json("c1", "recommendations", k=3) is None
     after = fitted.get(url, params={"k": 3})
     assert after.status_code == 200 and after.content != body
+
+
+def test_a_second_server_process_sees_the_first_ones_answers(fitted, world):
+    """Two processes on one database (serve --workers 2): caches follow the version."""
+    pytest.importorskip("edu_recsys.recommend")
+    from edu_recsys.store import Store
+    from edu_recsys.store.serving import Serving
+
+    other_store = Store(world.store.url)
+    other = Serving(other_store)
+    try:
+        before = other.class_view_json("c1", "recommendations", k=3)
+        new = [
+            {
+                "student_id": "s2",
+                "item_id": "q2",
+                "concept_ids": ["b"],
+                "correct": 1,
+                "event_id": f"w2-{k}",
+                "timestamp": f"2026-03-07T08:00:{k:02d}Z",
+            }
+            for k in range(8)
+        ]
+        assert fitted.post(f"{V1}/interactions", json={"interactions": new}).status_code == 200
+        assert other.cached_class_view_json("c1", "recommendations", k=3) is None
+        after = json.loads(other.class_view_json("c1", "recommendations", k=3))
+        assert after != json.loads(before)
+        # s2's fresh mastery is the same in both processes (the online states agree)
+        mine = fitted.get(f"{V1}/classes/c1/recommendations", params={"k": 3}).json()
+
+        def mastery_of(body: dict) -> dict:
+            s2 = next(s for s in body["students"] if s["student_id"] == "s2")
+            return {i["concept_id"]: i["mastery"] for i in s2["items"]}
+
+        common = mastery_of(after).keys() & mastery_of(mine).keys()
+        assert common and all(
+            mastery_of(after)[c] == pytest.approx(mastery_of(mine)[c]) for c in common
+        )
+    finally:
+        other.close()
+        other_store.close()
