@@ -343,6 +343,9 @@ class Serving:
                 if touched:
                     with self._lock:
                         self._state = None  # holds uncommitted answers: rebuild
+                    # a class view computed meanwhile may hold them too, under the
+                    # unchanged version: drop the cached results
+                    self._cache.clear()
                 raise
         return result
 
