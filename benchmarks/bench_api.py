@@ -29,8 +29,11 @@ which depends much less on what else runs on the machine than wall-clock latency
 
 The figures of issue 9: p95 <= 100 ms at 20 clients with zero errors; >= 5,000 answers/s.
 
+With ``--mixed N``, a third phase measures class recommendations while N batches are
+ingested (not an issue-9 figure: each batch changes the data, so requests recompute).
+
 Usage: nice python benchmarks/bench_api.py [--json PATH] [--clients 20] [--requests 50]
-       [--batches 20] [--batch-size 500] [--workers 1] [--client raw|httpx]
+       [--batches 20] [--batch-size 500] [--workers 1] [--client raw|httpx] [--mixed 0]
 """
 
 from __future__ import annotations
@@ -469,6 +472,88 @@ def load_ingest(
     }
 
 
+async def load_mixed(
+    port: int, tokens: dict, G, students, clients: int, batches: int, size: int, k: int
+) -> dict:
+    """Class recommendations while answers arrive: ``clients`` readers as in phase 1
+    and one writer posting ``batches`` batches back to back. Every batch changes the
+    store's version, so the next class request recomputes (the figure is that cost)."""
+    per_student = batches * size // len(students) + 1
+    rows = simulate_answers(G, students, per_student, 60, seed=3)[: batches * size]
+    rows.sort(key=lambda r: r["timestamp"])
+    posts = []
+    for b in range(batches):
+        body = json.dumps({"interactions": rows[b * size : (b + 1) * size]}).encode()
+        posts.append(
+            (
+                f"POST /api/v1/interactions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"Authorization: Bearer {tokens['ingest']}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            + body
+        )
+    raw = get_request(f"{RECS_PATH}?k={k}", port, tokens["teacher"])
+    readers = [await RawClient.open(port) for _ in range(clients)]
+    writer = await RawClient.open(port)
+    for c in readers:
+        await c.request(raw)
+    lat: list[float] = []
+    errors: dict[str, int] = {}
+    done = asyncio.Event()
+    inserted = 0
+
+    async def read(conn: RawClient) -> None:
+        last_ok = b""
+        while not done.is_set():
+            t = time.perf_counter()
+            try:
+                status, body = await conn.request(raw)
+                key = "" if status == 200 else f"status {status}"
+                if not key and body != last_ok:
+                    key = check_class_recs(body, len(students), k)
+                    last_ok = body if not key else last_ok
+            except (OSError, ValueError, asyncio.IncompleteReadError) as e:
+                key = type(e).__name__
+            lat.append(time.perf_counter() - t)
+            if key:
+                errors[key] = errors.get(key, 0) + 1
+
+    async def write() -> None:
+        nonlocal inserted
+        try:
+            for post in posts:
+                status, body = await writer.request(post)
+                if status != 200:
+                    errors[f"ingest status {status}"] = errors.get(f"ingest {status}", 0) + 1
+                else:
+                    inserted += json.loads(body)["inserted"]
+        finally:
+            done.set()
+
+    with LoadSampler() as load:
+        t0 = time.perf_counter()
+        await asyncio.gather(write(), *(read(c) for c in readers))
+        wall = time.perf_counter() - t0
+    for c in (*readers, writer):
+        c.close()
+    ms = np.asarray(lat) * 1000
+    return {
+        "clients": clients,
+        "batches": batches,
+        "batch_size": size,
+        "answers_inserted": inserted,
+        "answers_per_s": inserted / wall,
+        "requests": len(lat),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p95_ms": float(np.percentile(ms, 95)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "max_ms": float(ms.max()),
+        "load_average": load.summary(),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", default=None, help="write the results here")
@@ -481,6 +566,13 @@ def main() -> None:
     ap.add_argument("--model", default="default", help="mastery preset to fit")
     ap.add_argument("--workers", type=int, default=1, help="server processes (uvicorn)")
     ap.add_argument("--client", choices=["raw", "httpx"], default="raw", help="load generator")
+    ap.add_argument(
+        "--mixed",
+        type=int,
+        default=0,
+        metavar="BATCHES",
+        help="also: class recommendations while BATCHES batches are ingested (default 0: off)",
+    )
     args = ap.parse_args()
 
     load_before = list(os.getloadavg())
@@ -513,6 +605,22 @@ def main() -> None:
                 args.batch_size,
                 args.k,
                 proc.pid,
+            )
+            mixed = (
+                asyncio.run(
+                    load_mixed(
+                        port,
+                        built["tokens"],
+                        built["G"],
+                        built["students"],
+                        args.clients,
+                        args.mixed,
+                        args.batch_size,
+                        args.k,
+                    )
+                )
+                if args.mixed
+                else None
             )
         finally:
             stop_server(proc)
@@ -547,6 +655,7 @@ def main() -> None:
         },
         "class_recommendations": recs,
         "ingestion": ingest,
+        "class_recommendations_while_ingesting": mixed,
         "targets": {
             "class_recommendations_p95_ms": 100,
             "class_recommendations_errors": 0,
@@ -578,6 +687,11 @@ def main() -> None:
         ("class recs changed after ingest", g("class_recs_after_ingest_changed"), "True"),
         ("load average during ingest", f"{la_i['mean']:.2f} (max {la_i['max']:.2f})", ""),
     ]  # fmt: skip
+    if mixed:
+        rows += [
+            ("while ingesting: recs p50 / p95", pair("p50_ms", "p95_ms", mixed, ".1f"), ""),
+            ("while ingesting: errors, ans/s", pair("errors", "answers_per_s", mixed, ".0f"), ""),
+        ]  # fmt: skip
     print(format_table([{"figure": f, "value": v, "target": t} for f, v, t in rows]))
     print(f"tracer: {built['tracer']}; server: {server_stack}, {args.workers} worker(s)")
     write_json(out, args.json)

@@ -679,10 +679,13 @@ class Serving:
         return self._cache.get_or_compute(key, fit)
 
     def _online_mastery(self, students: list[str]) -> dict[str, dict[str, float]]:
-        with self._lock:
-            if self._state is None:
-                return {}
-            return {s: dict(self._mastery_now(s)) for s in students}
+        out: dict[str, dict[str, float]] = {}
+        for s in students:  # the lock per student: an ingest waits for one, not the class
+            with self._lock:
+                if self._state is None:
+                    return {}
+                out[s] = dict(self._mastery_now(s))
+        return out
 
     def _mastery_now(self, student_id: str) -> dict[str, float]:
         """The student's mastery from the online state (caller holds ``_lock``), reused
