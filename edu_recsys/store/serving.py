@@ -42,6 +42,7 @@ import logging
 import math
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
@@ -219,6 +220,8 @@ class Serving:
         self._cache = _LRU(cache_size)
         self._dirty: set[str] = set()  # students whose snapshot is behind the state
         self._mastery_memo: dict[str, tuple] = {}  # student -> (newest seq, mastery)
+        # per fitted Recommender: (student, k, lang) -> ((seq, state id), recommendation rows)
+        self._rec_rows: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._memo_state: Any = None  # the state the memo belongs to
         self._wakeup = threading.Event()
         self._closed = False
@@ -936,19 +939,24 @@ class Serving:
         # fresh online mastery per student; the class's batch mastery table is not needed
         info, ids = self._class_roster(class_id, version)
         rec = self._recommender(info["graph_id"], version)
-        table = (
-            rec.recommend_batch(ids, k, mastery=self._online_mastery(ids), lang=lang)
-            if ids
-            else pd.DataFrame()
-        )
-        students = {sid: [] for sid in ids}
-        for row in json_ready(table.to_dict(orient="records")):
-            students[row["student_id"]].append(row)
+        with self._lock:  # read before the mastery: a later answer only makes rows stale
+            tag = id(self._state)
+            seen = {sid: (self._student_seq.get(sid, 0), tag) for sid in ids}
+        memo = self._rec_rows.setdefault(rec, {})
+        stale = [sid for sid in ids if memo.get((sid, k, lang), (None,))[0] != seen[sid]]
+        if stale:  # only students with new answers (or a new state) are recomputed
+            mastery = self._online_mastery(stale)
+            table = rec.recommend_batch(stale, k, mastery=mastery, lang=lang)
+            fresh: dict[str, list] = {sid: [] for sid in stale}
+            for row in json_ready(table.to_dict(orient="records")):
+                fresh[row["student_id"]].append(row)
+            for sid in stale:
+                memo[(sid, k, lang)] = (seen[sid], fresh[sid])
         return {
             "class_id": class_id,
             "model_id": self._model_id,
             "k": k,
-            "students": [{"student_id": s, "items": v} for s, v in students.items()],
+            "students": [{"student_id": s, "items": memo[(s, k, lang)][1]} for s in ids],
         }
 
     def _class_dashboard(self, class_id: str, version: tuple, *, lang: str, k: int) -> str:

@@ -547,3 +547,32 @@ def test_a_second_server_process_sees_the_first_ones_answers(fitted, world):
     finally:
         other.close()
         other_store.close()
+
+
+def test_class_recommendations_recompute_only_students_with_new_answers(fitted, monkeypatch):
+    pytest.importorskip("edu_recsys.recommend")
+    from edu_recsys.recommend import Recommender
+
+    asked: list[list[str]] = []
+    real = Recommender.recommend_batch
+
+    def spy(self, ids, *a, **kw):
+        asked.append(list(ids))
+        return real(self, ids, *a, **kw)
+
+    url = f"{V1}/classes/c1/recommendations"
+    first = fitted.get(url, params={"k": 3}).json()
+    monkeypatch.setattr(Recommender, "recommend_batch", spy)
+    new = {
+        "student_id": "s1",
+        "item_id": "q3",
+        "concept_ids": ["c"],
+        "correct": 1,
+        "event_id": "only-s1",
+        "timestamp": "2026-03-08T08:00:00Z",
+    }
+    assert fitted.post(f"{V1}/interactions", json={"interactions": [new]}).status_code == 200
+    after = fitted.get(url, params={"k": 3}).json()
+    assert asked == [["s1"]]
+    s2 = [s for s in first["students"] if s["student_id"] == "s2"]
+    assert s2 == [s for s in after["students"] if s["student_id"] == "s2"]
