@@ -147,6 +147,9 @@ class PlannerPolicy(Policy):
     belief : {"top", "sample"}, default "top"
         How the planning particles are taken from the pool
         (:meth:`~edu_recsys.paths.belief.ParticleEstimator.belief`).
+    believed : float, default 0.5
+        Share of the belief's weight at which a prerequisite counts as mastered for
+        its dependents' eligibility (see :func:`~edu_recsys.paths.search.beam_search`).
     """
 
     def __init__(
@@ -161,7 +164,9 @@ class PlannerPolicy(Policy):
         belief: str = "top",
         max_candidates: int | None = None,
         use_items: bool = True,
+        believed: float = 0.5,
     ) -> None:
+        self.believed = believed
         self.use_items = use_items
         self.max_candidates = max_candidates
         self.belief_method = belief
@@ -229,6 +234,7 @@ class PlannerPolicy(Policy):
             valued=self.valued,
             confident=self.confident,
             max_candidates=self.max_candidates,
+            believed=self.believed,
         )
         if len(res.sequence):
             return int(self.cols[res.sequence[0]])
@@ -316,7 +322,12 @@ def planner_settings(env_name: str, policy: str = "default") -> dict:
     KSS (10 concepts, a gate that makes order matter, answers without noise) plans every
     remaining step with a wide beam on the most plausible particles; large graphs (noisy
     answers) plan six steps ahead on a representative sample of the belief, expanding
-    the four most promising concepts per node, to stay within a few milliseconds.
+    the four most promising concepts per node, to stay within a few milliseconds. With
+    noisy answers the belief stays uncertain about many prerequisites: one counts as
+    in place when 20% of the belief masters it (the search still simulates how much a
+    weak prerequisite slows its dependents), and the targets count as done at 90%.
+    Those two only change what an uncertain belief does: on the true state (the
+    oracle) every probability is 0 or 1.
     """
     if policy not in ("default", "oracle"):
         return {}
@@ -329,4 +340,6 @@ def planner_settings(env_name: str, policy: str = "default") -> dict:
         "depth": 6,
         "belief": "sample",
         "max_candidates": 4,
+        "believed": 0.2,
+        "confident": 0.9,
     }

@@ -121,6 +121,7 @@ def beam_search(
     start_mastered: np.ndarray | None = None,
     valued: np.ndarray | None = None,
     max_candidates: int | None = None,
+    believed: float = 0.5,
 ) -> SearchResult:
     """Find a good study sequence of at most ``horizon`` steps for the believed learner.
 
@@ -150,9 +151,11 @@ def beam_search(
         Expand at most this many eligible concepts per node: those with the largest
         quick gain (``model.gain`` on the node's mean state) times the chance that the
         concept is not mastered yet. Default: all eligible concepts.
+    believed : float, default 0.5
+        A concept counts as mastered (for its dependents' eligibility) when at least
+        this share of the belief's weight masters it.
     start_mastered : array of bool, shape (K,), optional
-        Concepts mastered at the start (default: believed mastered by at least half of
-        the belief's weight).
+        Concepts mastered at the start (default: believed mastered, see ``believed``).
 
     Returns
     -------
@@ -175,7 +178,7 @@ def beam_search(
     theta = belief.particles[None, :, :]
     prev = np.full((1, P), belief.prev, dtype=np.intp)
     if start_mastered is None:
-        start_mastered = mastery_of(theta)[0] >= 0.5
+        start_mastered = mastery_of(theta)[0] >= believed
     start_mastered = np.asarray(start_mastered, dtype=bool)
     studied = np.zeros((1, K), dtype=bool)
     mast = mastery_of(theta)
@@ -187,9 +190,9 @@ def beam_search(
     mean_now = w @ belief.particles[None, :, :][0]  # (K,) -> broadcast below
     mean_now = mean_now[None, :]
     for _depth in range(horizon):
-        believed = mast >= 0.5
+        believed_now = mast >= believed
         done = (mast[:, targets] >= confident).all(axis=1)
-        ok = start_mastered | (believed & studied)
+        ok = start_mastered | (believed_now & studied)
         # a concept already mastered with confidence is only worth studying again when
         # it is a direct prerequisite of a relevant concept not yet mastered
         firm = mast >= confident

@@ -54,9 +54,11 @@ class GraphPathEnv(PathEnvironment):
         Largest number of unmastered concepts needed to reach the targets.
     rate_sd : float, default 0.3
         Spread of the hidden learning rates (log scale).
-    estimate_rates : bool, default False
-        Tell planners the spread of rates (their estimators then estimate each
-        learner's rate, and the oracle gets the true rate).
+    estimate_rates : bool, default True
+        Tell planners the population's spread of rates (a platform can estimate it
+        from its logs): their estimators then estimate each learner's rate from the
+        answers, and the oracle plans with the true rate. False: planners assume
+        every learner learns at the population's median rate (the oracle too).
     name : str, default "graph"
 
     Examples
@@ -80,7 +82,7 @@ class GraphPathEnv(PathEnvironment):
         max_needed: int = 8,
         rate_sd: float = 0.3,
         name: str = "graph",
-        estimate_rates: bool = False,
+        estimate_rates: bool = True,
     ) -> None:
         if grade is None:
             grades = sorted(d.get("grade") for _, d in G.nodes(data=True) if d.get("grade"))
@@ -117,8 +119,7 @@ class GraphPathEnv(PathEnvironment):
             answer_guessing=float(np.mean(self._item_c)),
             # E[sigmoid(z - d)] with d ~ N(0, s^2) is close to sigmoid(z / sqrt(1 + pi s^2 / 8))
             answer_slope=float(1.0 / np.sqrt(1.0 + np.pi * spread**2 / 8.0)),
-            # the planner may estimate each learner's rate (a tried option that did not
-            # pay: see docs/paths.md); by default it assumes the population's
+            # the spread of rates: estimators estimate each learner's own rate
             rate_sd=self.rate_sd if estimate_rates else 0.0,
         )
         later = [c for c in self.model.concepts if (G.nodes[c].get("grade") or 0) >= (grade or 0)]

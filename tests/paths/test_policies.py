@@ -99,3 +99,42 @@ def test_bench_paths_cli_bad_input(args, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "error" in err[0]
+
+
+def test_believed_share_decides_when_an_uncertain_prerequisite_counts():
+    import networkx as nx
+
+    from edu_recsys.paths.belief import Belief
+    from edu_recsys.paths.search import PrerequisiteIndex, beam_search
+    from edu_recsys.simulate.learners import GraphLearnerModel
+
+    G = nx.DiGraph([("a", "b")])
+    m = GraphLearnerModel(G)
+    theta = np.zeros((10, 2))
+    theta[:, 0] = np.log(0.78 / 0.22)  # just short of mastery in 7 particles of 10
+    theta[:3, 0] = np.log(0.85 / 0.15)
+    theta[:, 1] = np.log(0.2 / 0.8)
+    belief = Belief(theta, np.full(10, 0.1))
+    idx = PrerequisiteIndex(G, m.concepts)
+    strict = beam_search(m, belief, np.array([1]), np.arange(2), 3, idx, believed=0.5)
+    loose = beam_search(m, belief, np.array([1]), np.arange(2), 3, idx, believed=0.2)
+    assert strict.sequence[0] == 0  # 30% mastered is not enough: the prerequisite first
+    assert loose.sequence[0] == 1  # 30% >= 20%: the target is eligible, and gains more
+
+
+def test_graph_planner_estimates_the_learning_rate():
+    from edu_recsys.graph import load_graph
+    from edu_recsys.paths.policies import PlannerPolicy, planner_settings
+    from edu_recsys.simulate.graph_env import GraphPathEnv
+
+    env = GraphPathEnv(load_graph("math-7-9"), random_state=3)
+    assert env.model.rate_sd > 0
+    ep = env.episodes(1)[0]
+    settings = planner_settings("math7-9")
+    default = PlannerPolicy(**settings)
+    default.begin(env, ep.fresh(), 5)
+    rates = default._belief().rates
+    assert rates is not None and rates.std() > 0  # a spread of plausible rates
+    oracle = PlannerPolicy(truth=True, **settings)
+    oracle.begin(env, ep.fresh(), 5)
+    assert oracle._belief().rates.tolist() == [env.true_rate(ep)]  # the oracle's is true
