@@ -36,6 +36,14 @@ def serving(store):
     return Serving(store)
 
 
+@pytest.fixture
+def quiet(serving, store):
+    """Like ``serving``, without the background snapshot writer getting in between."""
+    s = Serving(store, snapshot_interval=1e6)
+    yield s
+    s.close()
+
+
 def expected(n_correct: int, n: int) -> float:
     return (n_correct + 1) / (n + 2)
 
@@ -195,29 +203,29 @@ def test_version_changes_with_everything_results_depend_on(serving, store):
         seen.add(v)
 
 
-def test_online_mastery_is_reused_until_the_students_next_answer(serving):
-    serving.student_mastery("s1")
+def test_online_mastery_is_reused_until_the_students_next_answer(quiet):
+    quiet.student_mastery("s1")
     calls = []
-    real = serving._state.mastery
-    serving._state.mastery = lambda sid: calls.append(sid) or real(sid)
-    first = serving._online_mastery(["s1", "s2"])
-    assert serving._online_mastery(["s1", "s2"]) == first and sorted(calls) == ["s1", "s2"]
-    serving.ingest(rows(2, start=50, correct=0))  # s1 answers: only s1 is recomputed
-    again = serving._online_mastery(["s1", "s2"])
+    real = quiet._state.mastery
+    quiet._state.mastery = lambda sid: calls.append(sid) or real(sid)
+    first = quiet._online_mastery(["s1", "s2"])
+    assert quiet._online_mastery(["s1", "s2"]) == first and sorted(calls) == ["s1", "s2"]
+    quiet.ingest(rows(2, start=50, correct=0))  # s1 answers: only s1 is recomputed
+    again = quiet._online_mastery(["s1", "s2"])
     assert sorted(calls) == ["s1", "s1", "s2"]
     assert again["s1"]["a"] == pytest.approx(expected(2, 4)) and again["s2"] == first["s2"]
-    assert serving.flush_snapshots() == 1 and len(calls) == 3  # the snapshot reuses it
+    assert quiet.flush_snapshots() == 1 and len(calls) == 3  # the snapshot reuses it
 
 
-def test_a_long_flush_lets_ingests_through(serving):
+def test_a_long_flush_lets_ingests_through(quiet):
     import threading
     import time
 
-    serving.student_mastery("s1")
+    quiet.student_mastery("s1")
     students = [f"x{i}" for i in range(12)]
     for sid in students:
-        serving.ingest(rows(1, start=100, student=sid))
-    real = serving._state.mastery
+        quiet.ingest(rows(1, start=100, student=sid))
+    real = quiet._state.mastery
     started, done_at = threading.Event(), []
     calls: list[str] = []
 
@@ -227,25 +235,25 @@ def test_a_long_flush_lets_ingests_through(serving):
         time.sleep(0.05)
         return real(sid)
 
-    serving._state.mastery = slow
-    flusher = threading.Thread(target=serving.flush_snapshots)
+    quiet._state.mastery = slow
+    flusher = threading.Thread(target=quiet.flush_snapshots)
     flusher.start()
     assert started.wait(10)
-    serving.ingest(rows(1, start=200, student="s2"))  # waits for one step at most
+    quiet.ingest(rows(1, start=200, student="s2"))  # waits for one step at most
     done_at.append(len(calls))
     flusher.join(timeout=30)
     # the ingest went through while the flush still had students to compute
     assert len(calls) >= len(students) and done_at[0] < len(calls)
 
 
-def test_a_flush_over_a_replaced_state_writes_nothing(serving, store):
-    serving.ingest(rows(2, start=60))
-    real = serving._state.mastery
+def test_a_flush_over_a_replaced_state_writes_nothing(quiet, store):
+    quiet.ingest(rows(2, start=60))
+    real = quiet._state.mastery
 
     def replaced(sid):  # a refit or an erasure rebuilds the state mid-flush
-        serving._state = None
+        quiet._state = None
         return real(sid)
 
-    serving._state.mastery = replaced
-    assert serving.flush_snapshots() == 0
+    quiet._state.mastery = replaced
+    assert quiet.flush_snapshots() == 0
     assert store.export_student("s1")["mastery"] is None
