@@ -97,6 +97,7 @@ class FeatureOnlineState:
         self._need_r = any(b in f.blocks for b in ("ability", "long_ability"))
         self._item_nw: dict = {}
         self._concept_rate: dict = {}
+        self._positions_of: dict = {}
 
     # ------------------------------------------------------------------ state
     def _events(self, tab, key):
@@ -203,6 +204,23 @@ class FeatureOnlineState:
         s.last_item = item
 
     # ------------------------------------------------------------------ queries
+    def _positions(self, vocab: str, ids) -> np.ndarray:
+        """Index of each id in a fitted vocabulary of the features (-1 unknown), by
+        dict lookups: pandas' ``get_indexer`` on its string indexes costs ~1 ms a call."""
+        pos = self._positions_of.get(vocab)
+        if pos is None:
+            pos = self._positions_of[vocab] = {v: j for j, v in enumerate(getattr(self._f, vocab))}
+        return np.fromiter((pos.get(i, -1) for i in ids), dtype=np.int64, count=len(ids))
+
+    def _item_prior(self, prior_j: np.ndarray, rows, pair_cidx) -> np.ndarray:
+        """``HistoryFeatures.item_prior`` from item prior indices (same operations)."""
+        f = self._f
+        cp = f._concept_prior(rows, pair_cidx, len(prior_j))
+        a = f.item_prior_strength
+        n = np.where(prior_j >= 0, f.item_n_[np.maximum(prior_j, 0)], 0.0)
+        w = np.where(prior_j >= 0, f.item_w_[np.maximum(prior_j, 0)], 0.0)
+        return (w + a * cp) / (n + a)
+
     def _batch(self, sid: str, items, concepts_list, now=None):
         f = self._f
         s = self._student(sid, create=False)
@@ -214,24 +232,25 @@ class FeatureOnlineState:
         rows = np.repeat(np.arange(n), [len(c) for c in concepts_list])
         flat = [c for cs in concepts_list for c in cs]
         cpt = stack_states([s.concepts.get(c) if known else None for c in flat], k)
-        pair_cidx = f._concept_index.get_indexer(pd.Index(flat, dtype=object))
+        pair_cidx = self._positions("concepts_", flat)
         if items is None:
             item_idx = np.full(n, -1, np.int64)
             itm = empty_stats(n, 0)
-            item_p = f.item_prior(np.full(n, None, dtype=object), rows, pair_cidx)
+            prior_j = np.full(n, -1, np.int64)
             unseen_item = np.zeros(n, bool)
             item_states = [None] * n
         else:
             items = np.asarray(items, dtype=object)
-            item_idx = f._item_index.get_indexer(pd.Index(items, dtype=object))
+            item_idx = self._positions("items_", items)
             item_states = [s.items.get(i) if known else None for i in items]
             itm = stack_states(item_states, 0)
-            item_p = f.item_prior(items, rows, pair_cidx)
-            unseen_item = f._prior_index.get_indexer(pd.Index(items, dtype=object)) < 0
+            prior_j = self._positions("prior_items_", items)
+            unseen_item = prior_j < 0
+        item_p = self._item_prior(prior_j, rows, pair_cidx)
         pos = np.full(n, s.pos if known else 0, dtype=np.int64)
         t_now = now if now is not None else (s.last_t if known else np.nan)
         q = QueryBatch(
-            student_idx=np.full(n, f._student_index.get_indexer([sid])[0], dtype=np.int64),
+            student_idx=np.full(n, self._positions("students_", [sid])[0], dtype=np.int64),
             item_idx=item_idx,
             item_p=item_p,
             pos=pos,
@@ -244,20 +263,13 @@ class FeatureOnlineState:
         )
         if "item_transition" in f.blocks:
             last = s.last_item if known else None
-            q.prev_item = np.full(
-                n, f._prior_index.get_indexer([last])[0] if last is not None else -1
-            )
-            q.prior_item_idx = (
-                np.full(n, -1, np.int64)
-                if items is None
-                else f._prior_index.get_indexer(pd.Index(items, dtype=object))
-            )
+            q.prev_item = np.full(n, self._positions("prior_items_", [last])[0], dtype=np.int64)
+            q.prior_item_idx = prior_j
         if f._needs("transition", "item_transition"):
             prev = s.last_concepts if known else ()
             q.prev_y = np.full(n, s.last_y if known else np.nan)
             q.prev_pair_row = np.repeat(np.arange(n), len(prev))
-            pidx = f._concept_index.get_indexer(pd.Index(list(prev), dtype=object))
-            q.prev_pair_concept_idx = np.tile(pidx, n) if len(prev) else np.zeros(0, np.int64)
+            q.prev_pair_concept_idx = np.tile(self._positions("concepts_", prev), n)
         if self._windows is not None:
             W = len(self._windows)
 
