@@ -1,20 +1,29 @@
 """Recommendation benchmark: gain per minute in simulation, NDCG@10 on EdNet, latency.
 
 A thin wrapper around ``edu-recsys bench recommend`` (the contract); every option of
-that command is accepted, e.g.
+that command is accepted. Without options it runs the documented configuration (12
+seeds from 100) and writes ``benchmarks/results/recommend_default.json``, e.g.
 
-    nice python benchmarks/bench_recommend.py --json bench-recommend.json
-    nice python benchmarks/bench_recommend.py --quick
+    nice -n 10 python benchmarks/bench_recommend.py
+    nice python benchmarks/bench_recommend.py --quick --json -
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from edu_recsys.cli import main
+
+RESULT = Path(__file__).resolve().parent / "results" / "recommend_default.json"
 
 if __name__ == "__main__":
     argv = sys.argv[1:]
     if "--no-progress" not in argv:
         argv.append("--no-progress")
+    if "--quick" not in argv:
+        if "--json" not in argv:
+            argv += ["--json", str(RESULT)]
+        if "--seeds" not in argv:
+            argv += ["--seeds", "12"]
     sys.exit(main(["bench", "recommend", *argv]))

@@ -15,7 +15,11 @@ that used them, ``;``-separated):
   that average profile.
 - ``unseen_concept``: the row's concept had no mastery value for the student (or the
   tracer flagged it); the population mean is used, or
-  :data:`~edu_recsys.recommend.space.DEFAULT_MASTERY` when nobody has a value.
+  :data:`~edu_recsys.recommend.space.DEFAULT_MASTERY` when nobody has a value. With
+  ``grade=`` (the students' grade) and concept grades in the graph, a concept of an
+  earlier grade falls back to ``grade_prior[0]`` (0.85: taught before, mostly mastered)
+  and one of a later grade to ``grade_prior[1]`` (0.15: not taught yet), for cold-start
+  students too. A value given by the tracer (even its own fallback) is kept.
 - ``new_resource``: the resource has no usage or rating evidence; its quality is the
   documented prior (:class:`~edu_recsys.resources.QualityEstimator`).
 - ``unknown_resource`` (only in :meth:`Recommender.score`): an id not in the
@@ -184,6 +188,12 @@ class Recommender(BaseEstimator):
         Candidates per student passed from the scorer to the reranker.
     batch_size : int, default 500
         Students processed together by :meth:`recommend_batch` (bounds memory).
+    grade : int, optional
+        The students' school grade: concepts of other grades (graph node ``grade``)
+        without a mastery value fall back to ``grade_prior`` instead of the population
+        mean (module docstring).
+    grade_prior : (float, float), default (0.85, 0.15)
+        Fallback mastery of concepts of earlier and of later grades (with ``grade``).
     lang : {"zh", "en"}
         Language of the reasons.
     random_state : int, optional
@@ -244,6 +254,8 @@ class Recommender(BaseEstimator):
         quality: QualityEstimator | None = None,
         pool_size: int = 50,
         batch_size: int = 500,
+        grade: int | None = None,
+        grade_prior: tuple[float, float] = (0.85, 0.15),
         lang: str = "zh",
         random_state: int | None = 0,
     ) -> None:
@@ -272,6 +284,8 @@ class Recommender(BaseEstimator):
         self.quality = quality
         self.pool_size = pool_size
         self.batch_size = batch_size
+        self.grade = grade
+        self.grade_prior = grade_prior
         self.lang = lang
         self.random_state = random_state
 
@@ -357,6 +371,16 @@ class Recommender(BaseEstimator):
         n_have = have.sum(axis=0)
         tot = np.where(have, md.mastery, 0).sum(axis=0)
         pop = np.where(n_have > 0, tot / np.maximum(n_have, 1), DEFAULT_MASTERY)
+        if self.grade is not None and g is not None:
+            # the school knows the students' grade: earlier grades' concepts were taught
+            cg = np.array(
+                [
+                    float(g.nodes[c].get("grade") or np.nan) if c in g else np.nan
+                    for c in self.concepts_
+                ]
+            )
+            early, late = self.grade_prior
+            pop = np.where(cg < self.grade, early, np.where(cg > self.grade, late, pop))
         self.pop_mastery_ = pop.astype(np.float32)
         self.unseen_ = np.isnan(M) | ((E == 0) & False)
         if mastery is not None and "fallback" in getattr(mastery, "columns", []):

@@ -199,3 +199,39 @@ def test_sklearn_conventions(graph, catalogue, mastery_table):
         c.fit(catalogue, mastery_table).recommend("s1")["resource_id"],
         clone(r).fit(catalogue, mastery_table).recommend("s1")["resource_id"],
     )
+
+
+def test_grade_fallback_for_concepts_without_a_value():
+    import networkx as nx
+
+    G = nx.DiGraph([("a", "b"), ("b", "c")])
+    for c, g in zip("abc", (7, 8, 9)):
+        G.nodes[c]["grade"] = g
+    cat = pd.DataFrame(
+        {"resource_id": ["ra", "rb", "rc"], "type": "video", "concept_ids": list("abc"),
+         "minutes": 8.0}
+    )  # fmt: skip
+    mastery = pd.DataFrame(
+        {
+            "student_id": ["s1", "s2", "s2", "s2"],
+            "concept_id": ["b", "a", "b", "c"],
+            "mastery": [0.3, 0.5, 0.5, 0.5],
+            "evidence": [2, 3, 3, 3],
+        }
+    )
+    plain = Recommender(G).fit(cat, mastery)
+    graded = Recommender(G, grade=8).fit(cat, mastery)
+    row = graded.students_.get_loc("s1")
+    # s1 has no value for a (grade 7) and c (grade 9): 0.85 and 0.15 instead of s2's 0.5
+    assert graded.mastery_[row].tolist() == pytest.approx([0.85, 0.3, 0.15])
+    assert plain.mastery_[row].tolist() == pytest.approx([0.5, 0.3, 0.5])
+    # a value given for the student is kept (s2's 0.5 on a)
+    assert graded.mastery_[graded.students_.get_loc("s2")][0] == pytest.approx(0.5)
+    # so the earlier grade's concept counts as mastered and b is the student's next step
+    assert plain.recommend("s1")["concept_id"].tolist()[0] == "a"
+    top = graded.recommend("s1")
+    assert top["concept_id"].tolist() == ["b"]
+    # cold start: the grade fallback, the own grade's concept from the population mean
+    cold = graded.recommend("nobody")
+    assert cold["concept_id"].tolist() == ["b"] and cold["mastery"][0] == pytest.approx(0.4)
+    assert "cold_start_student" in cold["fallback"][0]
