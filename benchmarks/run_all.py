@@ -21,8 +21,8 @@ BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("graph_learn", "bench_graph_learn.py", ["--json", str(HERE / "results" / "graph_learn.json")]),
     ("paths", "bench_paths.py", []),
     ("recommend", "bench_recommend.py", []),
-    ("classroom", "bench_classroom.py", []),
-    ("api", "bench_api.py", []),
+    ("classroom", "bench_classroom.py", ["--json", str(HERE / "results" / "classroom.json")]),
+    ("api", "bench_api.py", ["--json", str(HERE / "results" / "api_sqlite_1worker.json")]),
     (
         "scale",
         "bench_scale.py",
