@@ -1,5 +1,9 @@
 """Class-calibrated mastery: what the tracer cannot know from a student's own answers.
 
+The rules live in :mod:`edu_recsys.mastery.calibrate` (shared with the recommendation
+pipeline); this module applies them to one class's :class:`MasteryMatrix` and keeps
+the tracer's matrix next to the result.
+
 A tracer fitted on many students answers "what is this student's success on a typical
 item of the concept now?". Where the student has **no answer on the concept**, its
 value is a population fallback (for the default tracer about the student's overall
@@ -55,8 +59,16 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from edu_recsys.classroom._util import quiet_nan
 from edu_recsys.classroom.matrix import MasteryMatrix, mastery_matrix
+from edu_recsys.mastery.calibrate import (
+    LEVEL_STRENGTH,
+    NEW_CONCEPT_PRIOR,
+    PRIOR_STRENGTH,
+    SOURCES,
+    answer_counts,
+    calibrate_arrays,
+    concept_grades,
+)
 
 __all__ = [
     "CalibratedMastery",
@@ -66,15 +78,6 @@ __all__ = [
     "SOURCES",
     "calibrate_mastery",
 ]
-
-#: Mastery assumed for a concept of the class's grade (or later) without an answer.
-NEW_CONCEPT_PRIOR = 0.5
-#: Pseudo-answers of the prior when folding in answers on a concept the tracer lacks.
-PRIOR_STRENGTH = 2.0
-#: Pseudo-answers of the class's level when estimating a student's earlier-grade level.
-LEVEL_STRENGTH = 3.0
-#: Values of :attr:`CalibratedMastery.source`.
-SOURCES = ("", "earlier_grade_level", "not_yet_learned", "evidence_update")
 
 _EPS = 1e-4
 
@@ -131,24 +134,6 @@ class CalibratedMastery:
         return out
 
 
-def _wins_matrix(
-    history: pd.DataFrame | None, students: list[str], concepts: list[str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Answers and correct answers of each student on each concept."""
-    n = np.zeros((len(students), len(concepts)))
-    w = np.zeros_like(n)
-    if history is None or not len(history):
-        return n, w
-    h = history[["student_id", "concept_ids", "correct"]].explode("concept_ids")
-    r = pd.Index(students).get_indexer(h["student_id"].astype(str))
-    c = pd.Index(concepts).get_indexer(h["concept_ids"].astype(str))
-    ok = (r >= 0) & (c >= 0)
-    y = pd.to_numeric(h["correct"], errors="coerce").fillna(0).to_numpy(dtype=float)
-    np.add.at(n, (r[ok], c[ok]), 1.0)
-    np.add.at(w, (r[ok], c[ok]), y[ok])
-    return n, w
-
-
 def calibrate_mastery(
     mastery: pd.DataFrame | MasteryMatrix,
     G: nx.DiGraph,
@@ -199,47 +184,23 @@ def calibrate_mastery(
                 ok = (r >= 0) & (c >= 0)
                 unseen_concept[r[ok], c[ok]] = True
     students, concepts = M.students, M.concepts
-    X0 = M.mastery.to_numpy(dtype=float)
-    X = X0.copy()
-    ev = M.evidence.to_numpy(dtype=float)
-    has = M.has_answers.to_numpy()
-    source = np.full(X.shape, "", dtype=object)
-    g = grade if grade is not None else 0
-    cgrade = np.array([G.nodes[c].get("grade") or g if c in G else g for c in concepts])
-    earlier = (cgrade < g) if grade is not None else np.zeros(len(concepts), dtype=bool)
-    none = (ev <= 0) & has[:, None]
-
-    # rule 1: the student's own level on the earlier-grade concepts they answered
-    prior = np.full(X.shape, np.nan)
-    if earlier.any():
-        e_ev = np.where(np.isnan(X[:, earlier]), 0.0, ev[:, earlier])
-        e_sum = (np.nan_to_num(X[:, earlier]) * e_ev).sum(axis=1)
-        e_n = e_ev.sum(axis=1)
-        with quiet_nan():
-            class_level = e_sum[has].sum() / e_n[has].sum() if e_n[has].sum() > 0 else np.nan
-        if np.isfinite(class_level):
-            level = (e_sum + level_strength * class_level) / np.maximum(e_n + level_strength, 1e-12)
-            prior[:, earlier] = level[:, None]
-    # rule 2: concepts of this grade or later are not assumed mastered
-    current = ~earlier
-    cap = np.where(np.isnan(X0), new_concept_prior, np.minimum(X0, new_concept_prior))
-    prior[:, current] = cap[:, current]
-    use1 = none & ~np.isnan(prior) & earlier[None, :]
-    use2 = none & current[None, :]
-    X[use1] = prior[use1]
-    source[use1] = "earlier_grade_level"
-    X[use2] = prior[use2]
-    source[use2] = "not_yet_learned"
-
-    # rule 3: answers on concepts the tracer has no parameters for
+    n = w = None
     if unseen_concept is not None and history is not None and len(history):
-        use3 = unseen_concept & (ev > 0) & has[:, None] & ~np.isnan(prior)
-        if use3.any():
-            n, w = _wins_matrix(history, students, concepts)
-            upd = (prior_strength * prior + w) / np.maximum(prior_strength + n, 1e-12)
-            use3 &= n > 0
-            X[use3] = upd[use3]
-            source[use3] = "evidence_update"
+        n, w = answer_counts(history, students, concepts)
+    g = grade if grade is not None else 0
+    X, source = calibrate_arrays(
+        M.mastery.to_numpy(dtype=float),
+        M.evidence.to_numpy(dtype=float),
+        concept_grades(G, concepts, g),
+        grade,
+        has_answers=M.has_answers.to_numpy(),
+        unseen_concept=unseen_concept,
+        answers=n,
+        wins=w,
+        new_concept_prior=new_concept_prior,
+        prior_strength=prior_strength,
+        level_strength=level_strength,
+    )
 
     idx, cols = M.mastery.index, M.mastery.columns
     matrix = MasteryMatrix(

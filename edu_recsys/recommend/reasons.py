@@ -31,6 +31,10 @@ _T = {
         "cf_gain": "{n} 名掌握情况相似的同学用过，平均学习增益 {g:+.2f}",
         "cf_usage": "{n} 名掌握情况相似的同学用过",
         "seen": "学过的资源，复习时再用",
+        "earlier_grade_level": "「{c}」尚无作答记录，属于以前年级的内容："
+        "按该生以往年级知识的水平估计掌握度 {m:.2f}",
+        "not_yet_learned": "「{c}」尚无作答记录：不假定已掌握，掌握度按 {m:.2f} 估计",
+        "evidence_update": "「{c}」是模型尚未学到的知识点：掌握度 {m:.2f} 由该生的 {n} 次作答估计",
         "time": "预计用时 {minutes} 分钟",
     },
     "en": {
@@ -51,6 +55,12 @@ _T = {
         "{g:+.2f}",
         "cf_usage": "{n} students with a similar mastery profile used it",
         "seen": "Used before; used again for review",
+        "earlier_grade_level": "No answers on '{c}' yet (an earlier grade's concept): mastery "
+        "{m:.2f}, the student's level on earlier grades",
+        "not_yet_learned": "No answers on '{c}' yet: not assumed mastered, mastery taken as "
+        "{m:.2f}",
+        "evidence_update": "'{c}' is new to the mastery model: mastery {m:.2f} estimated from "
+        "the student's {n} answers",
         "time": "About {minutes} minutes",
     },
 }
@@ -62,7 +72,9 @@ def reasons_for(row: dict, lang: str = "zh") -> tuple[str, ...]:
     ``row`` holds: ``source, concept_name, mastery, mastery_stored, evidence,
     days_since, prereq_met, target_name, p_success, quality, quality_evidence,
     new_resource, is_quality, cf_gain, cf_n, cf_mode, minutes, seen, cold_start,
-    threshold, band``.
+    threshold, band`` and optionally ``calibration`` (the rule of
+    :mod:`edu_recsys.mastery.calibrate` that set the mastery, ``""`` = none), which
+    adds a sentence right after the concept's.
 
     Examples
     --------
@@ -96,6 +108,9 @@ def reasons_for(row: dict, lang: str = "zh") -> tuple[str, ...]:
         out.append(t["review"].format(c=c, days=days, m0=row["mastery_stored"], m=m))
     elif src == "frontier":
         out.append(t["frontier"].format(c=c, m=m))
+    cal = row.get("calibration", "")
+    if cal and not row["cold_start"]:
+        out.append(t[cal].format(c=c, m=m, n=int(row["evidence"])))
     p = row["p_success"]
     lo, hi = row["band"]
     key = "fit_in" if lo <= round(p, 2) <= hi else ("fit_easy" if p > hi else "fit_hard")

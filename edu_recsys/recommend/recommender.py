@@ -19,7 +19,14 @@ that used them, ``;``-separated):
   ``grade=`` (the students' grade) and concept grades in the graph, a concept of an
   earlier grade falls back to ``grade_prior[0]`` (0.85: taught before, mostly mastered)
   and one of a later grade to ``grade_prior[1]`` (0.15: not taught yet), for cold-start
-  students too. A value given by the tracer (even its own fallback) is kept.
+  students too. A value given by the tracer (even its own fallback) is kept, unless
+  ``calibrate=True`` (below).
+- ``calibrated``: with ``calibrate=True`` and a tracer's long table (with
+  ``evidence``), the cells the tracer could not know from the student's own answers
+  were recalibrated by :mod:`edu_recsys.mastery.calibrate` (no answer on a concept of
+  an earlier grade: the student's earlier-grade level; of the students' grade or
+  later: at most 0.5; answers on a concept the tracer lacks: Beta-binomial on them);
+  a reason says which rule set the row's mastery.
 - ``new_resource``: the resource has no usage or rating evidence; its quality is the
   documented prior (:class:`~edu_recsys.resources.QualityEstimator`).
 - ``unknown_resource`` (only in :meth:`Recommender.score`): an id not in the
@@ -42,6 +49,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from edu_recsys.constants import MASTERY_THRESHOLD, PRODUCTIVE_BAND
 from edu_recsys.exceptions import UnknownIdError
+from edu_recsys.mastery.calibrate import SOURCES as CALIBRATION_SOURCES
+from edu_recsys.mastery.calibrate import calibrate_mastery_table
 from edu_recsys.recommend.candidates import (
     SOURCE_NAMES,
     SOURCES,
@@ -194,6 +203,15 @@ class Recommender(BaseEstimator):
         mean (module docstring).
     grade_prior : (float, float), default (0.85, 0.15)
         Fallback mastery of concepts of earlier and of later grades (with ``grade``).
+    calibrate : bool, default False
+        Calibrate a tracer's long mastery table (it needs ``evidence``) before use with
+        :func:`edu_recsys.mastery.calibrate.calibrate_mastery_table`, with ``grade``
+        and the graph's concept grades (without ``grade`` every concept counts as
+        current); ``interactions`` enable the rule for concepts the tracer lacks.
+        Cells it changed are flagged ``calibrated``. Use it with the library's
+        tracers: their value for a concept the student never answered is a
+        population fallback, about 0.9 for concepts of any grade in the learner
+        simulator (``docs/recommend.md``). A wide table is used as it is.
     lang : {"zh", "en"}
         Language of the reasons.
     random_state : int, optional
@@ -256,6 +274,7 @@ class Recommender(BaseEstimator):
         batch_size: int = 500,
         grade: int | None = None,
         grade_prior: tuple[float, float] = (0.85, 0.15),
+        calibrate: bool = False,
         lang: str = "zh",
         random_state: int | None = 0,
     ) -> None:
@@ -286,6 +305,7 @@ class Recommender(BaseEstimator):
         self.batch_size = batch_size
         self.grade = grade
         self.grade_prior = grade_prior
+        self.calibrate = calibrate
         self.lang = lang
         self.random_state = random_state
 
@@ -335,6 +355,15 @@ class Recommender(BaseEstimator):
                 raise ValueError("tracer= needs interactions= to compute mastery")
             mastery = tracer.mastery(interactions)
         g = self.graph
+        calibrated = None
+        if self.calibrate:
+            if mastery is not None and {"concept_id", "evidence"} <= set(mastery.columns):
+                mastery = calibrate_mastery_table(
+                    mastery, g, grade=self.grade, history=interactions
+                )
+                calibrated = mastery[mastery["calibration"] != ""]
+            else:
+                log.warning("calibrate=True needs a long mastery table with evidence: not applied")
         extra = cat.concepts()
         if mastery is not None and "concept_id" in getattr(mastery, "columns", []):
             extra += pd.unique(mastery["concept_id"].astype(str)).tolist()
@@ -390,6 +419,14 @@ class Recommender(BaseEstimator):
             ok = (si >= 0) & (ci >= 0)
             self.unseen_[si[ok], ci[ok]] = True
         self.mastery_ = np.where(np.isnan(M), self.pop_mastery_[None, :], M).astype(np.float32)
+        # which calibration rule set each cell (index into CALIBRATION_SOURCES; 0 = none)
+        self.calib_ = np.zeros((S, C), np.int8)
+        if calibrated is not None and len(calibrated):
+            si = self.students_.get_indexer(calibrated["student_id"].astype(str))
+            ci = self.concepts_.get_indexer(calibrated["concept_id"].astype(str))
+            code = pd.Index(CALIBRATION_SOURCES).get_indexer(calibrated["calibration"])
+            ok = (si >= 0) & (ci >= 0) & (code > 0)
+            self.calib_[si[ok], ci[ok]] = code[ok]
         # concepts somebody practised (None: no evidence at all, so no schedule signal)
         taught = (E > 0).any(axis=0)
         if interactions is not None and len(interactions):
@@ -485,6 +522,7 @@ class Recommender(BaseEstimator):
             "rating_rows": int(len(cat.ratings)),
             "collaborative": self.cf_mode_ or "off",
             "review": self.now_ns_ is not None and bool((last != _NO_TIME).any()),
+            "calibrated_cells": int((self.calib_ > 0).sum()),
         }
         return self
 
@@ -519,6 +557,7 @@ class Recommender(BaseEstimator):
             self.mastery_ = np.vstack([self.mastery_, self.pop_mastery_[None, :]])
             self.evidence_ = np.vstack([self.evidence_, np.zeros((1, C), np.float32)])
             self.unseen_ = np.vstack([self.unseen_, np.ones((1, C), bool)])
+            self.calib_ = np.vstack([self.calib_, np.zeros((1, C), np.int8)])
             self.last_ns_ = np.vstack([self.last_ns_, np.full((1, C), _NO_TIME, np.int64)])
             self.has_mastery_ = np.r_[self.has_mastery_, True]
             self.seen_ = sp.vstack(
@@ -534,6 +573,7 @@ class Recommender(BaseEstimator):
         ok = ci >= 0
         self.mastery_[row, ci[ok]] = vals[ok]
         self.unseen_[row, ci[ok]] = False
+        self.calib_[row, ci[ok]] = 0
         if evidence:
             ce = self.concepts_.get_indexer([str(c) for c in evidence])
             ev = np.asarray(list(evidence.values()), np.float32)
@@ -566,6 +606,8 @@ class Recommender(BaseEstimator):
         E[known] = self.evidence_[rows[known]]
         unseen = np.ones((S, C), bool)
         unseen[known] = self.unseen_[rows[known]]
+        calib = np.zeros((S, C), np.int8)
+        calib[known] = self.calib_[rows[known]]
         last = np.full((S, C), _NO_TIME, np.int64)
         last[known] = self.last_ns_[rows[known]]
         seen = sp.csr_matrix((S, self.seen_.shape[1]), dtype=bool)
@@ -575,7 +617,7 @@ class Recommender(BaseEstimator):
             seen = sp.diags(known.astype(np.float32)) @ seen.astype(np.float32)
             seen = seen.astype(bool).tocsr()
         if mastery_override is not None and len(mastery_override):
-            self._apply_mastery_override(ids, mastery_override, M, unseen, cold)
+            self._apply_mastery_override(ids, mastery_override, M, unseen, cold, calib)
         if seen_override:
             pairs = [(i, str(r)) for i, sid in enumerate(ids) for r in seen_override.get(sid, ())]
             if pairs:
@@ -593,9 +635,9 @@ class Recommender(BaseEstimator):
                 ).astype(np.float32)
         else:
             days = None
-        return rows, cold, M, E, unseen, days, seen
+        return rows, cold, M, E, unseen, calib, days, seen
 
-    def _apply_mastery_override(self, ids, override, M, unseen, cold) -> None:
+    def _apply_mastery_override(self, ids, override, M, unseen, cold, calib) -> None:
         """Per-call mastery: a mapping ``student -> {concept: p}`` or a wide DataFrame
         (index: students, columns: concepts)."""
         pos = {sid: i for i, sid in enumerate(ids)}
@@ -609,6 +651,7 @@ class Recommender(BaseEstimator):
                 ok = (ci >= 0) & ~np.isnan(vals[n])
                 M[i, ci[ok]] = vals[n, ok]
                 unseen[i, ci[ok]] = False
+                calib[i, ci[ok]] = 0
                 cold[i] = False
             return
         cache: dict[tuple, np.ndarray] = {}
@@ -624,6 +667,7 @@ class Recommender(BaseEstimator):
             ok = ci >= 0
             M[i, ci[ok]] = vals[ok]
             unseen[i, ci[ok]] = False
+            calib[i, ci[ok]] = 0
             cold[i] = False
 
     def _targets(self, ids, M, targets) -> np.ndarray | None:
@@ -646,7 +690,7 @@ class Recommender(BaseEstimator):
 
     def _batch(self, ids, *, targets=None, mastery=None, seen=None, pairs=None, filt=None):
         """Candidate stage for a batch: the scorers' :class:`Batch` and the context."""
-        rows, cold, M, E, unseen, days, seen_m = self._student_arrays(ids, mastery, seen)
+        rows, cold, M, E, unseen, calib, days, seen_m = self._student_arrays(ids, mastery, seen)
         target = self._targets(ids, M, targets)
         rel, src, m_now = self.candidates_.select(M, E, days, target, self.taught_)
         res = self.resources_space_
@@ -681,7 +725,17 @@ class Recommender(BaseEstimator):
             g, n = self.cf_.signal(M, exclude=excl)
             batch.cf_gain = _sample(g, ps, pr).astype(np.float32)
             batch.cf_n = _sample(n, ps, pr).astype(np.float32)
-        ctx = dict(rows=rows, cold=cold, M=M, E=E, unseen=unseen, days=days, src=src, seen=seen_p)
+        ctx = dict(
+            rows=rows,
+            cold=cold,
+            M=M,
+            E=E,
+            unseen=unseen,
+            calib=calib,
+            days=days,
+            src=src,
+            seen=seen_p,
+        )
         return batch, ctx
 
     def _review_back(self, src: np.ndarray, s: np.ndarray, r: np.ndarray, which) -> np.ndarray:
@@ -840,6 +894,7 @@ class Recommender(BaseEstimator):
         src = ctx["src"][srow, cc]
         cold = ctx["cold"][srow]
         unseen = ctx["unseen"][srow, cc]
+        calib = np.where(cold, 0, ctx["calib"][srow, cc])
         new_res = self.quality_new_[r]
         seen = ctx["seen"][pair]
         p = batch.p_success[pair]
@@ -852,6 +907,7 @@ class Recommender(BaseEstimator):
         for flag, mask in (
             ("cold_start_student", cold),
             ("unseen_concept", unseen & ~cold),
+            ("calibrated", calib > 0),
             ("new_resource", new_res),
         ):
             fb[mask] = np.where(fb[mask] == "", flag, fb[mask] + ";" + flag)
@@ -890,6 +946,7 @@ class Recommender(BaseEstimator):
                         "minutes": minutes[i],
                         "seen": bool(seen[i]),
                         "cold_start": bool(cold[i]),
+                        "calibration": CALIBRATION_SOURCES[int(calib[i])],
                         "threshold": thr,
                         "band": band,
                     },

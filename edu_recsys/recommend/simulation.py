@@ -266,6 +266,65 @@ class _Observer:
         )
 
 
+class _TracerObserver:
+    """What the policies see with ``observe="tracer"``: the library's tracer, fitted
+    once, whose online state folds in each new answer (O(1) per answer, no refit);
+    before each step the rows of the learners who answered are re-read from the state
+    and, with ``calibrate``, the cells without evidence are calibrated with the graph's
+    grades and the learners' grade (:func:`edu_recsys.mastery.calibrate.calibrate_arrays`).
+    """
+
+    def __init__(self, tracer, history, students, concepts, G, grade, calibrate=True):
+        from edu_recsys.mastery.calibrate import answer_counts, concept_grades
+
+        self.state = tracer.online_state(history if len(history) else None)
+        self.students = list(students)
+        self.concepts = list(concepts)
+        S, C = len(self.students), len(self.concepts)
+        self.X = np.full((S, C), np.nan)
+        self.E = np.zeros((S, C))
+        self.U = np.zeros((S, C), bool)
+        # answers and correct answers per cell (rule 3 of the calibration)
+        self.n, self.w = answer_counts(history, self.students, self.concepts)
+        self.grades = concept_grades(G, self.concepts, grade)
+        self.grade = grade
+        self.calibrate = calibrate
+        self.dirty = set(range(S))
+
+    def add(self, rows, cols, correct, item_ids, timestamps) -> None:
+        """Fold answers into the online state (learner row, concept column, 0/1)."""
+        for r, c, y, it, ts in zip(rows, cols, correct, item_ids, timestamps):
+            self.state.update(self.students[r], it, (self.concepts[c],), int(y), ts)
+            self.n[r, c] += 1.0
+            self.w[r, c] += float(y)
+            self.dirty.add(int(r))
+
+    def _refresh(self) -> None:
+        for r in sorted(self.dirty):
+            f = self.state.frame([self.students[r]], self.concepts)
+            self.X[r] = f["mastery"].to_numpy(float)
+            self.E[r] = f["evidence"].to_numpy(float)
+            self.U[r] = f["fallback"].astype(str).str.contains("unseen_concept").to_numpy()
+        self.dirty.clear()
+
+    def overrides(self) -> pd.DataFrame:
+        from edu_recsys.mastery.calibrate import calibrate_arrays
+
+        self._refresh()
+        X = self.X
+        if self.calibrate:
+            X, _ = calibrate_arrays(
+                self.X,
+                self.E,
+                self.grades,
+                self.grade,
+                unseen_concept=self.U,
+                answers=self.n,
+                wins=self.w,
+            )
+        return pd.DataFrame(X, index=self.students, columns=self.concepts)
+
+
 def _items_by_concept(items: pd.DataFrame) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for iid, cids in zip(items["item_id"], items["concept_ids"]):
@@ -369,6 +428,7 @@ def simulate_policies(
     observer_decay: float = 0.5,
     grade_prior: tuple[float, float] | None = (0.85, 0.15),
     tracer: str = "default",
+    calibrate: bool = True,
     random_state: int = 0,
     progress: bool = False,
 ) -> SimulationResult:
@@ -401,9 +461,11 @@ def simulate_policies(
         Use this catalogue instead of a synthetic one.
     observe : {"answers", "tracer", "true"}, default "answers"
         What the policies see: mastery estimated from the learners' answers
-        (Beta-smoothed accuracy), the library's tracer ``make_model(tracer)`` fitted on
-        the history and queried with all answers so far before each step, or
-        (``"true"``, an oracle) their true success probabilities.
+        (Beta-smoothed accuracy), the library's tracer ``make_model(tracer)`` (fitted
+        once on the history of the ``n_history`` training learners; its online state,
+        seeded with the evaluation learners' answers, folds in each new answer, no
+        refit; calibrated with ``calibrate``), or (``"true"``, an oracle) their true
+        success probabilities.
     observer_decay : float, default 0.5
         ``observe="answers"``: weight of an answer per later answer of the learner on
         the same concept (1: every answer counts alike, the first version).
@@ -414,6 +476,13 @@ def simulate_policies(
         nobody answered) for every concept, the first version.
     tracer : str, default "default"
         Mastery preset for ``observe="tracer"``.
+    calibrate : bool, default True
+        ``observe="tracer"``: calibrate the tracer's mastery with the graph's grades
+        and the learners' ``grade`` (:mod:`edu_recsys.mastery.calibrate`), both what
+        the policies see at each step and the table the recommenders are fitted on
+        (the default ``make`` then builds ``Recommender(grade=grade,
+        calibrate=True)``; a custom ``make`` should do the same). False: the tracer's
+        values as they are.
     random_state : int, default 0
     progress : bool
         Show a tqdm bar over policies x steps.
@@ -488,17 +557,18 @@ def simulate_policies(
     if observe not in ("answers", "tracer", "true"):
         raise ValueError("observe must be 'answers', 'tracer' or 'true'")
     item_ids = items["item_id"].astype(str).to_numpy()
-    state0 = None
+    eval_answers = None
     if observe == "tracer":
         from edu_recsys.mastery import make_model
 
-        tr = make_model(tracer).fit(history)
+        # fitted once, on the training learners' warm-up history only
+        tr = make_model(tracer).fit(history[history["student_id"].isin(set(hist_ids))])
         h_mastery = tr.mastery(history)
         # the evaluation learners' answers so far (history + diagnostic), canonical rows
-        state0 = [history[history["student_id"].isin(set(eval_ids))]]
+        parts = [history[history["student_id"].isin(set(eval_ids))]]
         t_diag = pd.Timestamp(int(env.clock.max()), tz="UTC")
         for n, (rr, kk, y, it) in enumerate(diag):
-            state0.append(
+            parts.append(
                 pd.DataFrame(
                     {
                         "student_id": np.asarray(eval_ids, dtype=object)[rr],
@@ -509,7 +579,10 @@ def simulate_policies(
                     }
                 )
             )
-    make = make or (lambda p: make_recommender(p, G))
+        eval_answers = pd.concat(parts, ignore_index=True)
+    if make is None:
+        extra = {"grade": grade, "calibrate": True} if observe == "tracer" and calibrate else {}
+        make = lambda p: make_recommender(p, G, **extra)  # noqa: E731
     result = SimulationResult(
         env=(
             f"{name}: {n_history}-learner history, {len(cat)} synthetic resources, "
@@ -529,6 +602,8 @@ def simulate_policies(
             "observe": observe,
             "observer_decay": observer_decay,
             "grade_prior": list(grade_prior) if grade_prior is not None else None,
+            "tracer": tracer if observe == "tracer" else None,
+            "calibrate": calibrate if observe == "tracer" else None,
         },
     )
     bar = None
@@ -544,21 +619,19 @@ def simulate_policies(
         obs.n, obs.k = obs0.n.copy(), obs0.k.copy()
         minutes = np.zeros(n_students)
         seen: dict[str, list[str]] = {s: [] for s in eval_ids}
-        state = list(state0) if state0 is not None else None
+        tobs = (
+            _TracerObserver(tr, eval_answers, eval_ids, concepts, G, grade, calibrate)
+            if eval_answers is not None
+            else None
+        )
         mae: list[float] = []  # mean |estimate - truth| over learners x concepts, per step
         for _ in range(steps):
             if observe == "true":
                 view = pd.DataFrame(
                     model.proba_all(penv.theta[eval_rows]), index=eval_ids, columns=concepts
                 )
-            elif state is not None:
-                hist_now = pd.concat(state, ignore_index=True)
-                m = tr.mastery(hist_now, students=eval_ids, concepts=concepts)
-                view = pd.DataFrame(
-                    m["mastery"].to_numpy().reshape(len(eval_ids), len(concepts)),
-                    index=eval_ids,
-                    columns=concepts,
-                )
+            elif tobs is not None:
+                view = tobs.overrides()
             else:
                 view = obs.overrides()
             true_now = model.proba_all(penv.theta[eval_rows])
@@ -582,19 +655,9 @@ def simulate_policies(
             for _ in range(2):
                 y, it = _assess(penv, eval_rows[studied_a], cons_a, item_pos, prng)
                 obs.add_arrays(studied_a, cons_a, y)
-                if state is not None and len(it):
+                if tobs is not None and len(it):
                     ts = pd.to_datetime(penv.clock[eval_rows[studied_a]], utc=True)
-                    state.append(
-                        pd.DataFrame(
-                            {
-                                "student_id": np.asarray(eval_ids, dtype=object)[studied_a],
-                                "item_id": item_ids[it],
-                                "concept_ids": [(concepts[k],) for k in cons_a],
-                                "correct": y.astype(np.int8),
-                                "timestamp": ts,
-                            }
-                        )
-                    )
+                    tobs.add(studied_a, cons_a, y, item_ids[it], ts)
             if bar is not None:
                 bar.update(1)
         end_p = model.proba_all(penv.theta[eval_rows]).sum(axis=1)

@@ -24,6 +24,8 @@ from edu_recsys.cli._common import add_data_dir_option, format_table, write_json
 log = logging.getLogger(__name__)
 
 POLICIES = ("default", "popularity", "random", "quality-only", "mastery-only")
+#: The simulated learners' grade (on math-7-9: grade 7 taught, grade 9 not yet).
+GRADE = 8
 
 
 def _run(args) -> int:
@@ -38,25 +40,31 @@ def _run(args) -> int:
     G = load_graph(args.graph)
     if args.quick:
         args.students, args.steps, args.history, args.seeds = 40, 8, 80, 1
+    calibrate = args.observe == "tracer" and not args.no_calibrate
+    # with the library's tracer the recommenders calibrate its table like the observer
+    extra = {"grade": GRADE, "calibrate": True} if calibrate else {}
     runs = [
         simulate_policies(
             args.graph,
             policies=policies,
-            make=lambda p, s=seed: make_recommender(p, G, random_state=s),
+            make=lambda p, s=seed: make_recommender(p, G, random_state=s, **extra),
             n_students=args.students,
             steps=args.steps,
             n_history=args.history,
             random_state=seed,
+            grade=GRADE,
             start=args.start,
             observe=args.observe,
             observer_decay=args.observer_decay,
             grade_prior=None if args.no_grade_prior else (0.85, 0.15),
             tracer=args.tracer,
+            calibrate=not args.no_calibrate,
             progress=not args.no_progress,
         )
         for seed in range(args.seed, args.seed + args.seeds)
     ]
     sim = pool_results(runs)
+    load = list(os.getloadavg())
     ndcg: dict[str, float | None] = {p: None for p in policies}
     if not args.no_ranking:
         try:
@@ -105,6 +113,9 @@ def _run(args) -> int:
             "grade_prior": None if args.no_grade_prior else [0.85, 0.15],
             "start": args.start,
             "history": args.history,
+            "load_average_after_simulation": load,
+            "tracer": args.tracer if args.observe == "tracer" else None,
+            "calibrate": calibrate if args.observe == "tracer" else None,
         },
         "latency": latency,
     }
@@ -168,9 +179,15 @@ def register(sub) -> None:
         choices=("answers", "tracer", "true"),
         default="answers",
         help="policies see mastery estimated from answers (Beta-smoothed accuracy, "
-        "default), from the library's tracer updated online, or the true state",
+        "default), from the library's tracer (fitted once on the training learners, "
+        "online state, calibrated with the grades), or the true state",
     )
     p.add_argument("--tracer", default="default", help="mastery preset for --observe tracer")
+    p.add_argument(
+        "--no-calibrate",
+        action="store_true",
+        help="--observe tracer: use the tracer's values as they are (no grade calibration)",
+    )
     p.add_argument(
         "--observer-decay",
         type=float,
