@@ -2,9 +2,12 @@
 
 A thin wrapper around ``edu-recsys bench recommend`` (the contract); every option of
 that command is accepted. Without options it runs the documented configuration (12
-seeds from 100) and writes ``benchmarks/results/recommend_default.json``, e.g.
+seeds from 100) and writes ``benchmarks/results/recommend_default.json``
+(``recommend_tracer.json`` with ``--observe tracer``: the library's tracer, calibrated,
+as the policies' mastery input), e.g.
 
     nice -n 10 python benchmarks/bench_recommend.py
+    nice -n 10 python benchmarks/bench_recommend.py --observe tracer --no-latency --no-ranking
     nice python benchmarks/bench_recommend.py --quick --json -
 """
 
@@ -15,7 +18,7 @@ from pathlib import Path
 
 from edu_recsys.cli import main
 
-RESULT = Path(__file__).resolve().parent / "results" / "recommend_default.json"
+RESULTS = Path(__file__).resolve().parent / "results"
 
 if __name__ == "__main__":
     argv = sys.argv[1:]
@@ -23,7 +26,10 @@ if __name__ == "__main__":
         argv.append("--no-progress")
     if "--quick" not in argv:
         if "--json" not in argv:
-            argv += ["--json", str(RESULT)]
+            pairs = zip(argv, argv[1:])
+            tracer = "--observe=tracer" in argv or ("--observe", "tracer") in pairs
+            name = "recommend_tracer.json" if tracer else "recommend_default.json"
+            argv += ["--json", str(RESULTS / name)]
         if "--seeds" not in argv:
             argv += ["--seeds", "12"]
     sys.exit(main(["bench", "recommend", *argv]))

@@ -26,7 +26,10 @@ Protocol (:func:`simulate_policies`), seeded end to end:
    (``observe="answers"``: Beta-smoothed accuracy, each answer weighted by
    ``observer_decay`` per later answer on its concept, around a prior per concept:
    0.85 for concepts of earlier grades than the learners', 0.15 for later grades, the
-   history's mean for their own grade). Every policy sees the same estimator.
+   history's mean for their own grade; ``observe="tracer"``: the library's tracer,
+   fitted once on the training learners' history, its online state folding in each
+   new answer, calibrated with the graph's grades and the learners' grade by
+   :mod:`edu_recsys.mastery.calibrate`). Every policy sees the same estimator.
 4. **Score**: per learner, the gain in the sum over concepts of the true success
    probability on a typical item, divided by the minutes studied; mean over learners
    and a 95% t-interval; ``mastery_mae``: the mean absolute error of what the policy
