@@ -64,6 +64,12 @@ def concept_pairs(concepts: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndar
     >>> rows.tolist(), codes.tolist(), uniq.tolist()
     ([0, 1, 1], [0, 0, 1], ['a', 'b'])
     """
+    rows, codes, uniques, _ = _concept_pairs(concepts)
+    return rows, codes, uniques
+
+
+def _concept_pairs(concepts) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`concept_pairs` plus the code of each row's tuple (-1: missing)."""
     values = pd.Series(np.asarray(concepts, dtype=object), dtype=object)
     # factorise the tuples themselves first: real tables have few distinct tuples
     tcodes, tuples = pd.factorize(values, use_na_sentinel=True)
@@ -76,7 +82,7 @@ def concept_pairs(concepts: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndar
     # position of each pair inside its tuple
     within = np.arange(len(rows)) - np.repeat(np.r_[0, np.cumsum(row_lens)][:-1], row_lens)
     codes = ccodes[starts[tcodes[rows]] + within] if len(rows) else np.zeros(0, np.int64)
-    return rows, codes.astype(np.int64), np.asarray(uniques, dtype=object)
+    return rows, codes.astype(np.int64), np.asarray(uniques, dtype=object), tcodes
 
 
 @dataclass
@@ -163,29 +169,38 @@ def build_answers(X: pd.DataFrame, *, merge_expanded: bool = True) -> Answers:
     """
     n = len(X)
     scodes, student_ids = pd.factorize(X[STUDENT], sort=False)
-    order = np.argsort(scodes, kind="stable")
+    # most tables already hold each student's rows together: no reordering then
+    if n < 2 or bool(np.all(scodes[1:] >= scodes[:-1])):
+        order = np.arange(n)
+    else:
+        order = np.argsort(scodes, kind="stable")
     s = scodes[order]
     icodes_all, item_ids = pd.factorize(X[ITEM], sort=False)
     it = icodes_all[order]
-    rows_c, ccodes, concept_ids = concept_pairs(X[CONCEPTS].to_numpy())
+    rows_c, ccodes, concept_ids, tup_codes = _concept_pairs(X[CONCEPTS].to_numpy())
     y_all = X[CORRECT].to_numpy(dtype=float) if CORRECT in X.columns else np.full(n, np.nan, float)
     yo = y_all[order]
     t_all = _times(X)
     to = t_all[order] if t_all is not None else None
 
     if merge_expanded and n > 1:
-        tup_codes, _ = pd.factorize(pd.Series(X[CONCEPTS].to_numpy(), dtype=object))
         tc = tup_codes[order]
         same = (s[1:] == s[:-1]) & (it[1:] == it[:-1]) & (tc[1:] != tc[:-1])
         same &= (yo[1:] == yo[:-1]) | (np.isnan(yo[1:]) & np.isnan(yo[:-1]))
         if to is not None:
             same &= (to[1:] == to[:-1]) | (np.isnan(to[1:]) & np.isnan(to[:-1]))
         run_start = np.r_[True, ~same]
-        run = np.cumsum(run_start) - 1
-        # a concept already in the run starts a new answer (repeated attempt)
-        occ = pd.DataFrame({"r": run, "c": tc}).groupby(["r", "c"], sort=False).cumcount()
-        occ = pd.Series(occ.to_numpy()).groupby(run).cummax().to_numpy()
-        ans_start = run_start | np.r_[True, occ[1:] != occ[:-1]]
+        ans_start = run_start.copy()
+        # a concept already in the run starts a new answer (repeated attempt); only
+        # rows of runs longer than one can hold a repeat
+        multi = ~run_start
+        multi[:-1] |= ~run_start[1:]
+        sub = np.flatnonzero(multi)
+        if len(sub):
+            run = np.cumsum(run_start)[sub]
+            occ = pd.DataFrame({"r": run, "c": tc[sub]}).groupby(["r", "c"], sort=False).cumcount()
+            occ = pd.Series(occ.to_numpy()).groupby(run).cummax().to_numpy()
+            ans_start[sub[1:]] |= (occ[1:] != occ[:-1]) & (run[1:] == run[:-1])
     else:
         ans_start = np.ones(n, dtype=bool)
     ans_sorted = np.cumsum(ans_start) - 1
@@ -199,7 +214,10 @@ def build_answers(X: pd.DataFrame, *, merge_expanded: bool = True) -> Answers:
     pos = idx - np.maximum.accumulate(np.where(stu_start, idx, 0))
     # (answer, concept) pairs, deduplicated, sorted by answer
     pa = row_answer[rows_c]
-    key = np.unique(pa * max(len(concept_ids), 1) + ccodes)
+    key = pa * max(len(concept_ids), 1) + ccodes
+    if len(key) > 1 and not bool(np.all(key[1:] > key[:-1])):
+        key = np.sort(key, kind="stable")  # nearly sorted: timsort is about linear
+        key = key[np.r_[True, key[1:] != key[:-1]]]
     pair_answer = key // max(len(concept_ids), 1)
     pair_concept = key % max(len(concept_ids), 1)
     return Answers(

@@ -64,7 +64,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from edu_recsys.exceptions import InvalidDataError
 from edu_recsys.mastery.answers import Answers, build_answers, check_interactions
-from edu_recsys.mastery.history import Stats, WindowIndex, scan
+from edu_recsys.mastery.history import GroupOrder, Stats, WindowIndex, scan
 
 __all__ = [
     "HistoryFeatures",
@@ -129,26 +129,119 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 class _PairMean:
-    """Mean of per-pair values for each row (0 for rows without pairs), as one
-    sparse product for all columns; the identity when every row has one pair."""
+    """Mean of per-pair values for each row (0 for rows without pairs); the identity
+    when every row has one pair."""
 
     def __init__(self, pair_row: np.ndarray, n_rows: int) -> None:
+        self.n = n_rows
+        self.pair_row = pair_row
         self.identity = len(pair_row) == n_rows and bool(
             np.array_equal(pair_row, np.arange(n_rows))
         )
         if not self.identity:
             cnt = np.bincount(pair_row, minlength=n_rows).astype(float)
-            w = 1.0 / cnt[pair_row] if len(pair_row) else np.zeros(0)
-            self.M = sp.csr_matrix(
-                (w, (pair_row, np.arange(len(pair_row)))), shape=(n_rows, len(pair_row))
-            )
+            # weight 1/count per pair, summed in pair order (as a CSR product would)
+            self.w = 1.0 / cnt[pair_row] if len(pair_row) else np.zeros(0)
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=float)
         if self.identity:
             return values
-        out = self.M @ values
-        return np.asarray(out)
+        return np.bincount(self.pair_row, weights=values * self.w, minlength=self.n)
+
+
+def _answer_rows(Xa: sp.csr_matrix, ans: Answers) -> sp.csr_matrix:
+    """Per-row features from per-answer ones (no copy when every row is an answer)."""
+    ra = ans.row_answer
+    if len(ra) == Xa.shape[0] and bool(np.all(ra[1:] > ra[:-1]) if len(ra) > 1 else True):
+        return Xa  # row i is answer i
+    return Xa[ra]
+
+
+class _RowBlocks:
+    """Sparse column blocks assembled row by row into one CSR matrix.
+
+    Each block's entries come sorted by row (and by column within a row), so every
+    entry's place in the CSR arrays is computed directly: no COO sort, no CSC detour.
+    """
+
+    def __init__(self, n_rows: int) -> None:
+        self.n = n_rows
+        self.width = 0
+        self.blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, rows, cols, vals, width: int) -> int:
+        """Append a block of ``width`` columns; returns its first column."""
+        lo = self.width
+        self.blocks.append(
+            (
+                np.asarray(rows, dtype=np.int64),
+                np.asarray(cols, dtype=np.int64) + lo,
+                np.asarray(vals, dtype=float),
+            )
+        )
+        self.width += int(width)
+        return lo
+
+    def add_matrix(self, M) -> int:
+        """Append a sparse matrix block (duplicates summed); returns its first column."""
+        M = sp.csr_matrix(M)
+        M.sum_duplicates()  # canonical: sorted indices, no duplicates
+        rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
+        return self.add(rows, M.indices, M.data, M.shape[1])
+
+    def tocsr(self) -> sp.csr_matrix:
+        n = self.n
+        counts = [np.bincount(r, minlength=n) for r, _, _ in self.blocks]
+        indptr = np.zeros(n + 1, np.int64)
+        if counts:
+            np.cumsum(np.sum(counts, axis=0), out=indptr[1:])
+        nnz = int(indptr[-1])
+        idx = np.int32 if max(nnz, self.width) < 2**31 else np.int64
+        data = np.empty(nnz)
+        indices = np.empty(nnz, idx)
+        nxt = indptr[:-1].copy()  # next free slot of every row
+        for (r, c, v), cnt in zip(self.blocks, counts):
+            if not len(r):
+                continue
+            first = np.cumsum(cnt) - cnt  # the block's first entry of each row
+            pos = nxt[r] + (np.arange(len(r)) - first[r])
+            data[pos] = v
+            indices[pos] = c
+            nxt += cnt
+        return sp.csr_matrix((data, indices, indptr.astype(idx)), shape=(n, self.width))
+
+
+def _hstack_dense(S: sp.csr_matrix, Z: np.ndarray, chunk: int = 4096) -> sp.csr_matrix:
+    """``[S | Z]`` as CSR (sorted indices), built in row chunks that stay in cache."""
+    n, d = Z.shape
+    S = sp.csr_matrix(S)
+    if not d:
+        return S
+    ns = S.shape[1]
+    sptr = S.indptr.astype(np.int64)
+    indptr = sptr + d * np.arange(n + 1)
+    nnz = int(indptr[-1])
+    idx = np.int32 if max(nnz, ns + d) < 2**31 else np.int64
+    data = np.empty(nnz)
+    indices = np.empty(nnz, idx)
+    dense_cols = np.broadcast_to(np.arange(ns, ns + d, dtype=idx), (chunk, d)).ravel()
+    cnt = np.diff(sptr)
+    for a in range(0, n, chunk):
+        b = min(a + chunk, n)
+        lo, hi = indptr[a], indptr[b]
+        # sparse entries of rows a..b-1: entry e of row r sits d * r further on
+        e0, e1 = sptr[a], sptr[b]
+        ps = np.arange(e0, e1) + d * np.repeat(np.arange(a, b), cnt[a:b]) - lo
+        mask = np.ones(hi - lo, bool)
+        mask[ps] = False
+        sub = data[lo:hi]
+        sub[ps] = S.data[e0:e1]
+        sub[mask] = np.ascontiguousarray(Z[a:b]).ravel()
+        subi = indices[lo:hi]
+        subi[ps] = S.indices[e0:e1]
+        subi[mask] = dense_cols[: (b - a) * d]
+    return sp.csr_matrix((data, indices, indptr.astype(idx)), shape=(n, ns + d))
 
 
 @dataclass
@@ -224,6 +317,7 @@ class ScopeEvents:
     tot: Stats
     itm: Stats
     cpt: Stats
+    orders: dict | None = None  # scope -> GroupOrder (shared with the window counts)
 
 
 class HistoryFeatures(TransformerMixin, BaseEstimator):
@@ -339,12 +433,12 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
     def fit_transform(self, X: pd.DataFrame, y=None, **fit_params):
         """Fit, then the features of ``X`` with cross-fitted item priors (per row)."""
         Xa, ans = self._fit_answers(X, y)
-        return Xa[ans.row_answer]
+        return _answer_rows(Xa, ans)
 
     def transform(self, X: pd.DataFrame) -> sp.csr_matrix:
         """Features of every row of ``X`` (rows of one answer share them)."""
         Xa, ans = self.transform_answers(X)
-        return Xa[ans.row_answer]
+        return _answer_rows(Xa, ans)
 
     def _fit_answers(
         self, X: pd.DataFrame, y=None, split: bool = False
@@ -481,6 +575,11 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         pr = r[ans.pair_answer] if r is not None else None
         t = ans.time
         pt = t[ans.pair_answer] if t is not None else None
+        orders = {
+            "tot": GroupOrder.of(ans.student),
+            "itm": GroupOrder.of(g_item),
+            "cpt": GroupOrder.of(g_cpt),
+        }
         return ScopeEvents(
             item_idx=item_idx,
             pair_cidx=pair_cidx,
@@ -489,10 +588,11 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
             r=r,
             g_item=g_item,
             g_cpt=g_cpt,
-            tot=scan(ans.student, ans.pos, ans.y, lams, r=r, t=t),
+            tot=scan(ans.student, ans.pos, ans.y, lams, r=r, t=t, order=orders["tot"]),
             # the item scope needs counts, streak and times only: no decays
-            itm=scan(g_item, ans.pos, ans.y, (), r=r, t=t),
-            cpt=scan(g_cpt, ppos, py, lams, r=pr, t=pt),
+            itm=scan(g_item, ans.pos, ans.y, (), r=r, t=t, order=orders["itm"]),
+            cpt=scan(g_cpt, ppos, py, lams, r=pr, t=pt, order=orders["cpt"]),
+            orders=orders,
         )
 
     def history_batch(self, ans: Answers, item_p: np.ndarray | None = None) -> QueryBatch:
@@ -516,14 +616,16 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
             _set_previous_answer(batch, ans, ev.pair_cidx, prior[ans.item])
         if self.n_windows_ > 1 and t is not None:
             pt = t[ans.pair_answer]
-            batch.win_tot = self._event_windows(ans.student, t, ans.y)
-            batch.win_itm = self._event_windows(ev.g_item, t, ans.y)
-            batch.win_cpt = self._event_windows(ev.g_cpt, pt, ans.y[ans.pair_answer])
+            o = ev.orders or {}
+            batch.win_tot = self._event_windows(ans.student, t, ans.y, o.get("tot"))
+            batch.win_itm = self._event_windows(ev.g_item, t, ans.y, o.get("itm"))
+            batch.win_cpt = self._event_windows(ev.g_cpt, pt, ans.y[ans.pair_answer], o.get("cpt"))
         return batch
 
-    def _event_windows(self, group, t, y) -> np.ndarray:
-        idx = WindowIndex(group, t, y)
-        out = np.empty((len(group), self.n_windows_, 2))
+    def _event_windows(self, group, t, y, order=None) -> np.ndarray:
+        idx = WindowIndex(group, t, y, order=order)
+        # shape (n, n_windows, 2), stored window by window: each count is contiguous
+        out = np.empty((self.n_windows_, 2, len(group))).transpose(2, 0, 1)
         for j, w in enumerate(self.windows_):
             out[:, j, 0], out[:, j, 1] = idx.at_events(w)
         return out
@@ -537,20 +639,40 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ encode
     def _counts(self, n: np.ndarray, w: np.ndarray, win: np.ndarray | None, kinds, transform):
         """(m, n_windows * 2) count columns."""
+        return np.stack(self._count_cols(n, w, win, kinds, transform), axis=1)
+
+    @staticmethod
+    def _count_cols(n, w, win, kinds, transform) -> list[np.ndarray]:
+        """The count columns one by one (window by window: the two kinds)."""
         if win is None:
-            c = np.stack([n.astype(float), w], axis=1)[:, None, :]
+            pairs = [(n.astype(float), np.asarray(w, dtype=float))]
         else:
-            c = win
-        a, b = c[..., 0], c[..., 1]
-        if tuple(kinds) == ("wins", "fails"):
-            cols = np.stack([b, a - b], axis=-1)
-        else:
-            cols = np.stack([a, b], axis=-1)
-        cols = cols.reshape(len(n), -1)
-        return np.log1p(cols) if transform == "log1p" else cols
+            pairs = [(win[:, j, 0], win[:, j, 1]) for j in range(win.shape[1])]
+        cols: list[np.ndarray] = []
+        for a, b in pairs:
+            cols.extend([b, a - b] if tuple(kinds) == ("wins", "fails") else [a, b])
+        # contiguous first: numpy's vectorised log1p only runs on contiguous input
+        cols = [np.ascontiguousarray(c, dtype=float) for c in cols]
+        return [np.log1p(c) for c in cols] if transform == "log1p" else cols
 
     def _dense(self, q: QueryBatch) -> tuple[np.ndarray, list[str], list[str]]:
-        """Dense continuous columns, their names and blocks."""
+        """Dense continuous columns (an ``(n, d)`` array stored column by column),
+        their names and blocks."""
+        buf, names, blocks, _ = self._dense_buffer(q, interactions=False)
+        return buf[: len(names)].T, names, blocks
+
+    def _interaction_pairs(self, names: list[str]) -> list[tuple[int, int]]:
+        """Dense-column pairs of the ``interactions`` block."""
+        if "interactions" not in self.blocks:
+            return []
+        h = f"{sorted(self.halflives)[len(self.halflives) // 2]:g}" if self.halflives else ""
+        keys = [k.format(h=h) for k in _INTERACTION_KEYS]
+        pos = [names.index(k) for k in keys if k in names]
+        return [(i, j) for a, i in enumerate(pos) for j in pos[a + 1 :]]
+
+    def _dense_buffer(self, q: QueryBatch, interactions: bool = True):
+        """``(buffer, names, blocks, pairs)``: the dense columns as the first rows of a
+        ``(d + len(pairs), n)`` buffer whose last rows are left for the products."""
         cols: list[np.ndarray] = []
         names: list[str] = []
         blocks: list[str] = []
@@ -559,73 +681,100 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         win_names = self._window_names()
 
         def add(block, name, v):
-            cols.append(np.asarray(v, dtype=float).reshape(n, -1))
-            names.extend(name if isinstance(name, list) else [name])
-            blocks.extend([block] * (len(name) if isinstance(name, list) else 1))
+            # v: one column, a list of columns, or an (n, k) array
+            nm = name if isinstance(name, list) else [name]
+            if isinstance(v, list):
+                vs = v
+            else:
+                v = np.asarray(v, dtype=float).reshape(n, -1)
+                vs = [v[:, j] for j in range(v.shape[1])]
+            cols.extend(vs)
+            names.extend(nm)
+            blocks.extend([block] * len(nm))
 
         if "item_counts" in self.blocks:
-            c = self._counts(q.itm.n, q.itm.w, q.win_itm, ("attempts", "wins"), "log1p")
+            c = self._count_cols(q.itm.n, q.itm.w, q.win_itm, ("attempts", "wins"), "log1p")
             add(
                 "item_counts",
                 [f"item:{k}{wn}" for wn in win_names for k in ("attempts", "wins")],
                 c,
             )
         if "total_counts" in self.blocks:
-            c = self._counts(q.tot.n, q.tot.w, q.win_tot, ("attempts", "wins"), "log1p")
+            c = self._count_cols(q.tot.n, q.tot.w, q.win_tot, ("attempts", "wins"), "log1p")
             add(
                 "total_counts",
                 [f"total:{k}{wn}" for wn in win_names for k in ("attempts", "wins")],
                 c,
             )
         if "item_prior" in self.blocks:
-            add("item_prior", "item_prior", _logit(q.item_p))
+            add("item_prior", "item_prior", [_logit(q.item_p)])
         pr, nq = q.pair_row, n
         pmean = _PairMean(pr, nq)
         if "rates" in self.blocks:
             a = 1.0
-            rt = _logit((q.tot.dy + a * self.mean_) / (q.tot.dn + a))
-            add("rates", [f"total:rate_h{h:g}" for h in H], rt)
-            rc = _logit((q.cpt.dy + a * self.mean_) / (q.cpt.dn + a))
-            add("rates", [f"concept:rate_h{h:g}" for h in H], pmean(rc))
+            add(
+                "rates",
+                [f"total:rate_h{h:g}" for h in H],
+                [
+                    _logit((q.tot.dy[:, j] + a * self.mean_) / (q.tot.dn[:, j] + a))
+                    for j in range(len(H))
+                ],
+            )
+            add(
+                "rates",
+                [f"concept:rate_h{h:g}" for h in H],
+                [
+                    pmean(_logit((q.cpt.dy[:, j] + a * self.mean_) / (q.cpt.dn[:, j] + a)))
+                    for j in range(len(H))
+                ],
+            )
         if "recent" in self.blocks:
-            oh = np.zeros((n, 15))
-            oh[np.arange(n), q.tot.last3] = 1.0
-            add("recent", [f"total:last3={k}" for k in range(15)], oh)
-            ohc = np.zeros((len(pr), 15))
-            ohc[np.arange(len(pr)), q.cpt.last3] = 1.0
-            add("recent", [f"concept:last3={k}" for k in range(15)], pmean(ohc))
+            add(
+                "recent",
+                [f"total:last3={k}" for k in range(15)],
+                [(q.tot.last3 == k).astype(float) for k in range(15)],
+            )
+            add(
+                "recent",
+                [f"concept:last3={k}" for k in range(15)],
+                [pmean((q.cpt.last3 == k).astype(float)) for k in range(15)],
+            )
             st = q.tot.streak
             add(
                 "recent",
                 ["total:streak_right", "total:streak_wrong"],
-                np.stack([np.log1p(np.maximum(st, 0)), np.log1p(np.maximum(-st, 0))], axis=1),
+                [np.log1p(np.maximum(st, 0)), np.log1p(np.maximum(-st, 0))],
             )
             sc = q.cpt.streak
-            scc = np.stack([np.log1p(np.maximum(sc, 0)), np.log1p(np.maximum(-sc, 0))], axis=1)
             add(
                 "recent",
                 ["concept:streak_right", "concept:streak_wrong"],
-                pmean(scc),
+                [pmean(np.log1p(np.maximum(sc, 0))), pmean(np.log1p(np.maximum(-sc, 0)))],
             )
             seen = (q.itm.n > 0).astype(float)
             last_ok = (q.itm.streak > 0).astype(float)
-            add("recent", ["item:seen", "item:last_correct"], np.stack([seen, last_ok], axis=1))
+            add("recent", ["item:seen", "item:last_correct"], [seen, last_ok])
         if "gap" in self.blocks:
             ppos = q.pos[pr] if len(pr) else np.zeros(0, np.int64)
             gap = np.where(q.cpt.prev_pos >= 0, ppos - q.cpt.prev_pos - 1, 0)
             new = (q.cpt.n == 0).astype(float)
-            g = np.stack([np.log1p(gap), new, np.log1p(q.cpt.n)], axis=1)
             add(
                 "gap",
                 ["concept:gap", "concept:new", "concept:attempts"],
-                pmean(g),
+                [pmean(np.log1p(gap)), pmean(new), pmean(np.log1p(q.cpt.n))],
             )
         if "ability" in self.blocks:
             a = 1.0
-            at = q.tot.dr / (q.tot.dn + a)
-            add("ability", [f"total:ability_h{h:g}" for h in H], at)
-            ac = q.cpt.dr / (q.cpt.dn + a)
-            add("ability", [f"concept:ability_h{h:g}" for h in H], pmean(ac))
+            add(
+                "ability",
+                [f"total:ability_h{h:g}" for h in H],
+                [q.tot.dr[:, j] / (q.tot.dn[:, j] + a) for j in range(len(H))],
+            )
+            add(
+                "ability",
+                [f"concept:ability_h{h:g}" for h in H],
+                [pmean(q.cpt.dr[:, j] / (q.cpt.dn[:, j] + a)) for j in range(len(H))],
+            )
         if "long_ability" in self.blocks:
             add("long_ability", *_long_ability(q, pmean))
         if "item_transition" in self.blocks:
@@ -639,14 +788,13 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
                 et = np.nan_to_num(np.log1p(np.maximum(q.now - q.tot.last_t, 0) / 60.0))
                 pnow = q.now[pr] if len(pr) else np.zeros(0)
                 ec = np.nan_to_num(np.log1p(np.maximum(pnow - q.cpt.last_t, 0) / 60.0))
-            add(
-                "elapsed",
-                ["total:elapsed", "concept:elapsed"],
-                np.stack([et, pmean(ec)], axis=1),
-            )
-        if not cols:
-            return np.zeros((n, 0)), [], []
-        return np.hstack(cols), names, blocks
+            add("elapsed", ["total:elapsed", "concept:elapsed"], [et, pmean(ec)])
+        pairs = self._interaction_pairs(names) if interactions else []
+        # stored column by column: every later step works on whole columns
+        D = np.empty((len(cols) + len(pairs), n))
+        for j, c in enumerate(cols):
+            D[j] = c
+        return D, names, blocks, pairs
 
     def _signal(self, z: np.ndarray, prefixes: tuple[str, ...]) -> np.ndarray:
         """Mean of the standardised dense columns of the first prefix present."""
@@ -664,64 +812,58 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
     def encode(self, q: QueryBatch, fitting: bool = False) -> sp.csr_matrix:
         """The sparse design matrix of a :class:`QueryBatch` (one row per query)."""
         S, Z = self.encode_split(q, fitting=fitting)
-        n = q.n
-        d = Z.shape[1]
-        if d:
-            # a dense block as CSC without a COO detour
-            Zc = sp.csc_matrix(
-                (Z.T.ravel(), np.tile(np.arange(n), d), np.arange(0, n * d + 1, n)),
-                shape=(n, d),
-            )
-            S = sp.hstack([S, Zc], format="csc")
-        return S.tocsr()
+        return _hstack_dense(S, Z)
 
     def encode_split(
         self, q: QueryBatch, fitting: bool = False
-    ) -> tuple[sp.csc_matrix, np.ndarray]:
-        """The design matrix as a sparse part (CSC) and the dense columns that follow it."""
+    ) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The design matrix as a sparse part (CSR) and the dense columns that follow it
+        (an ``(n, d)`` array stored column by column)."""
         n = q.n
-        parts: list[sp.csc_matrix] = []
+        parts = _RowBlocks(n)
         names: list[str] = []
         rows = np.arange(n)
         slices: dict[str, slice] = {}
 
-        def mark(block: str) -> None:
-            start = sum(p.shape[1] for p in parts[:-1])
-            slices[block] = slice(start, start + parts[-1].shape[1])
-
-        def onehot(idx, size, scale):
+        def onehot(idx, size, scale, block=None):
             ok = idx >= 0
-            return sp.csc_matrix((np.full(ok.sum(), scale), (rows[ok], idx[ok])), shape=(n, size))
+            lo = parts.add(rows[ok], idx[ok], np.full(int(ok.sum()), scale), size)
+            if block:
+                slices[block] = slice(lo, lo + size)
 
         if "student" in self.blocks:
-            parts.append(onehot(q.student_idx, len(self.students_), self._scale("student")))
-            mark("student")
+            onehot(q.student_idx, len(self.students_), self._scale("student"), "student")
             if fitting:
                 names += [f"student={s}" for s in self.students_]
         if "item" in self.blocks:
-            parts.append(onehot(q.item_idx, len(self.items_), self._scale("item")))
-            mark("item")
+            onehot(q.item_idx, len(self.items_), self._scale("item"), "item")
             if fitting:
                 names += [f"item={i}" for i in self.items_]
         nC = len(self.concepts_)
-        pr, pc = q.pair_row, q.pair_concept_idx
-        okp = pc >= 0
+        # known (row, concept) pairs, sorted by row then concept: the CSR order
+        okp = np.flatnonzero(q.pair_concept_idx >= 0)
+        pr, pc = q.pair_row[okp], q.pair_concept_idx[okp]
+        if len(pr) > 1 and bool(
+            np.any((pr[1:] < pr[:-1]) | ((pr[1:] == pr[:-1]) & (pc[1:] < pc[:-1])))
+        ):
+            srt = np.lexsort((pc, pr))
+            okp, pr, pc = okp[srt], pr[srt], pc[srt]
         if "concept" in self.blocks:
-            parts.append(
-                sp.csc_matrix(
-                    (np.full(okp.sum(), self._scale("concept")), (pr[okp], pc[okp])),
-                    shape=(n, nC),
-                )
-            )
+            parts.add(pr, pc, np.full(len(pr), self._scale("concept")), nC)
             if fitting:
                 names += [f"concept={c}" for c in self.concepts_]
         if "concept_counts" in self.blocks:
-            vals = self._counts(q.cpt.n, q.cpt.w, q.win_cpt, self.count_kinds, self.count_transform)
-            k = vals.shape[1]
-            rr = np.repeat(pr[okp], k)
-            cc = (pc[okp][:, None] * k + np.arange(k)[None, :]).ravel()
-            vv = vals[okp].ravel() * self._scale("concept_counts")
-            parts.append(sp.csc_matrix((vv, (rr, cc)), shape=(n, nC * k)))
+            cols = self._count_cols(
+                q.cpt.n, q.cpt.w, q.win_cpt, self.count_kinds, self.count_transform
+            )
+            k = len(cols)
+            vals = np.empty((len(okp), k))
+            for j, c in enumerate(cols):
+                vals[:, j] = c[okp]
+            vv = vals.ravel()
+            vv *= self._scale("concept_counts")
+            cc = (pc[:, None] * k + np.arange(k)[None, :]).ravel()
+            parts.add(np.repeat(pr, k), cc, vv, nC * k)
             if fitting:
                 win_names = self._window_names()
                 names += [
@@ -731,73 +873,61 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
                     for kind in self.count_kinds
                 ]
         if "transition" in self.blocks:
-            parts.append(self._transition(q))
-            mark("transition")
+            lo = parts.add_matrix(self._transition(q))
+            slices["transition"] = slice(lo, parts.width)
             if fitting:
                 names += self._transition_names()
-        dense, dnames, dblocks = self._dense(q)
+        buf, dnames, dblocks, pairs = self._dense_buffer(q)
+        d = len(dnames)
         Z = np.zeros((n, 0))
-        if dense.shape[1]:
+        if d:
+            zt = buf[:d]  # (d, n): row j is dense column j
             if fitting:
-                self.dense_mean_ = dense.mean(axis=0)
-                sd = dense.std(axis=0)
+                self.dense_mean_ = zt.mean(axis=1)
+                sd = zt.std(axis=1)
                 self.dense_scale_ = np.where(sd > 1e-12, sd, 1.0)
                 self.dense_weight_ = np.array([self._scale(b) for b in dblocks])
                 self.dense_names_ = list(dnames)
             # in place: the dense block is the largest array of a fit
-            z = dense
-            z -= self.dense_mean_
-            z /= self.dense_scale_
+            zt -= self.dense_mean_[:, None]
+            zt /= self.dense_scale_[:, None]
+            z = zt.T
             if "item_slopes" in self.blocks:
                 v = self._signal(z, ("total:ability", "total:rate"))
-                parts.append(
-                    onehot(q.item_idx, len(self.items_), 1.0)
-                    .multiply(v[:, None] * self._scale("item_slopes"))
-                    .tocsc()
+                ok = q.item_idx >= 0
+                parts.add(
+                    rows[ok],
+                    q.item_idx[ok],
+                    np.ones(int(ok.sum())) * (v[ok] * self._scale("item_slopes")),
+                    len(self.items_),
                 )
                 if fitting:
                     names += [f"item={i}:ability" for i in self.items_]
             if "concept_slopes" in self.blocks:
                 sigs = [self._signal(z, ("concept:rate",)), self._signal(z, ("total:ability",))]
                 for label, v in zip(("rate", "ability"), sigs):
-                    parts.append(
-                        sp.csc_matrix(
-                            (v[pr[okp]] * self._scale("concept_slopes"), (pr[okp], pc[okp])),
-                            shape=(n, nC),
-                        )
-                    )
+                    parts.add(pr, pc, v[pr] * self._scale("concept_slopes"), nC)
                     if fitting:
                         names += [f"concept={c}:{label}" for c in self.concepts_]
-            pairs: list[tuple[int, int]] = []
-            if "interactions" in self.blocks:
-                h = (
-                    f"{sorted(self.halflives)[len(self.halflives) // 2]:g}"
-                    if self.halflives
-                    else ""
-                )
-                keys = [k.format(h=h) for k in _INTERACTION_KEYS]
-                keys = [k for k in keys if k in self.dense_names_]
-                pos = [self.dense_names_.index(k) for k in keys]
-                pairs = [(i, j) for a, i in enumerate(pos) for j in pos[a + 1 :]]
-            d = z.shape[1]
-            Z = np.empty((n, d + len(pairs)))
-            np.multiply(z, self.dense_weight_, out=Z[:, :d])
             if fitting:
                 names += dnames
             if pairs:
                 w_int = self._scale("interactions")
                 for k, (i, j) in enumerate(pairs):
-                    np.multiply(z[:, i], z[:, j], out=Z[:, d + k])
+                    np.multiply(zt[i], zt[j], out=buf[d + k])
                     if w_int != 1.0:
-                        Z[:, d + k] *= w_int
+                        buf[d + k] *= w_int
                 if fitting:
-                    names += [f"{self.dense_names_[i]}*{self.dense_names_[j]}" for i, j in pairs]
+                    names += [f"{dnames[i]}*{dnames[j]}" for i, j in pairs]
+            # block weights last: the products use the unweighted columns
+            for j in np.flatnonzero(self.dense_weight_ != 1.0):
+                zt[j] *= self.dense_weight_[j]
+            Z = buf.T
         if fitting:
             self.feature_names_ = np.asarray(names, dtype=object)
-            self.n_sparse_ = int(sum(p.shape[1] for p in parts))
+            self.n_sparse_ = int(parts.width)
             self.block_slices_ = slices
-        S = sp.hstack(parts, format="csc") if parts else sp.csc_matrix((n, 0))
-        return S, Z
+        return parts.tocsr(), Z
 
     # ------------------------------------------------------------- transition
     def _transition_vocab(self) -> np.ndarray:

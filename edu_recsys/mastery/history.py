@@ -26,7 +26,6 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 from scipy.signal import lfilter
 
 __all__ = [
@@ -37,6 +36,7 @@ __all__ = [
     "empty_stats",
     "take",
     "WindowIndex",
+    "GroupOrder",
     "last3_code",
 ]
 
@@ -126,19 +126,84 @@ def _group_starts(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return start, first
 
 
-def _exclusive_decayed(xs: np.ndarray, lam: float, start: np.ndarray, first: np.ndarray):
-    """sum_{j<i, same group} lam**(i-1-j) * xs[j], for group-sorted xs."""
+@dataclass
+class GroupOrder:
+    """Events sorted by group (stable): computed once per scope, shared by
+    :func:`scan` and :class:`WindowIndex`.
+
+    ``order`` is None when the events are already grouped in key order (the total
+    scope of a table sorted by student); ``start``/``first`` refer to sorted positions.
+    """
+
+    order: np.ndarray | None
+    g: np.ndarray
+    start: np.ndarray
+    first: np.ndarray
+
+    @classmethod
+    def of(cls, group: np.ndarray) -> GroupOrder:
+        group = np.asarray(group)
+        if len(group) < 2 or bool(np.all(group[1:] >= group[:-1])):
+            order = None
+            g = group
+        else:
+            order = np.argsort(group, kind="stable")
+            g = group[order]
+        start, first = _group_starts(g)
+        return cls(order, g, start, first)
+
+    def sort(self, x: np.ndarray) -> np.ndarray:
+        return x if self.order is None else x[self.order]
+
+    @property
+    def inverse(self) -> np.ndarray:
+        """Sorted position of every event (a gather is cheaper than a scatter)."""
+        inv = getattr(self, "_inv", None)
+        if inv is None:
+            inv = np.empty_like(self.order)
+            inv[self.order] = np.arange(len(self.order))
+            self._inv = inv
+        return inv
+
+    def unsort(self, xs: np.ndarray) -> np.ndarray:
+        """Sorted values back in event order (2-D: column by column)."""
+        if self.order is None:
+            return xs
+        if xs.ndim == 1:
+            return np.take(xs, self.inverse)
+        out = np.empty_like(xs)
+        for j in range(xs.shape[1]):
+            out[:, j] = np.take(xs[:, j], self.inverse)
+        return out
+
+
+def _exclusive_decayed(xs, lam: float, start, first, powk) -> np.ndarray:
+    """sum_{j<i, same group} lam**(i-1-j) * xs[j], for group-sorted xs.
+
+    ``powk`` is ``lam ** (i - first[i])``.
+    """
     m = len(xs)
     if m == 0:
         return np.zeros(0)
     yfull = lfilter([1.0], [1.0, -lam], xs)
-    prev = np.r_[0.0, yfull[:-1]]
-    base = np.where(first > 0, yfull[np.maximum(first - 1, 0)], 0.0)
-    k = np.arange(m) - first
-    with np.errstate(under="ignore"):
-        out = prev - lam**k * base
+    out = np.empty(m)
+    out[0] = 0.0
+    out[1:] = yfull[:-1]
+    base = yfull[np.maximum(first - 1, 0)]
+    base[first == 0] = 0.0
+    base *= powk
+    out -= base
     out[start] = 0.0
     return out
+
+
+def _exclusive_cumsum(xs: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """sum_{j<i, same group} xs[j] for group-sorted xs (exact for integer values)."""
+    c = np.cumsum(xs)
+    c -= xs
+    # minus the running sum before each group (c[0] = 0 for the first group)
+    c -= c[first]
+    return c
 
 
 def scan(
@@ -149,6 +214,7 @@ def scan(
     *,
     r: np.ndarray | None = None,
     t: np.ndarray | None = None,
+    order: GroupOrder | None = None,
 ) -> Stats:
     """Statistics before every event, vectorised.
 
@@ -167,6 +233,8 @@ def scan(
         Residuals (zero when absent).
     t : float array, optional
         Times in seconds.
+    order : GroupOrder, optional
+        ``GroupOrder.of(group)`` when the caller already has it.
 
     Examples
     --------
@@ -175,65 +243,67 @@ def scan(
     ([0, 1, 0, 2], [0.0, 1.0, 0.0, 1.0], [0.0, 1.0, 0.0, 0.5], [0, 1, 0, -1])
     """
     m = len(group)
-    order = np.argsort(group, kind="stable")
-    g = group[order]
-    start, first = _group_starts(g)
-    ys = y[order].astype(float)
-    rs = r[order].astype(float) if r is not None else np.zeros(m)
+    go = order if order is not None else GroupOrder.of(group)
+    start, first = go.start, go.first
+    ys = np.asarray(go.sort(y), dtype=float)
     k = len(lams)
-    out = empty_stats(m, k)
-    n_sorted = np.arange(m) - first
-    # exclusive group sums (pandas' grouped cumsum is exact per group)
-    gs = pd.Series(ys).groupby(g, sort=False).cumsum().to_numpy() - ys
-    grs = pd.Series(rs).groupby(g, sort=False).cumsum().to_numpy() - rs
+    idx = np.arange(m)
+    n_sorted = idx - first
+    # exclusive group sums: cumulative sums minus each group's base (exact for the
+    # 0/1 outcomes; residual sums to about 1e-12)
+    gs = _exclusive_cumsum(ys, first)
+    rs = np.asarray(go.sort(r), dtype=float) if r is not None else None
+    grs = _exclusive_cumsum(rs, first) if rs is not None else np.zeros(m)
     dy = np.empty((m, k))
     dn = np.empty((m, k))
     dr = np.empty((m, k))
     for j, lam in enumerate(lams):
-        dy[:, j] = _exclusive_decayed(ys, lam, start, first)
-        # sum_{k<n} lam**k in closed form
         with np.errstate(under="ignore"):
-            dn[:, j] = (1.0 - lam**n_sorted) / (1.0 - lam)
-        dr[:, j] = _exclusive_decayed(rs, lam, start, first) if r is not None else 0.0
+            powk = lam**n_sorted
+        dy[:, j] = _exclusive_decayed(ys, lam, start, first, powk)
+        # sum_{k<n} lam**k in closed form
+        dn[:, j] = (1.0 - powk) / (1.0 - lam)
+        dr[:, j] = _exclusive_decayed(rs, lam, start, first, powk) if rs is not None else 0.0
     # streak: signed length of the run of equal outcomes just before
-    run_start = start | np.r_[True, ys[1:] != ys[:-1]] if m else start
-    idx = np.arange(m)
-    run_first = np.maximum.accumulate(np.where(run_start, idx, 0)) if m else idx
-    run_len = idx - run_first + 1
     streak = np.zeros(m, np.int64)
     if m:
-        prev_len = np.r_[0, run_len[:-1]]
-        prev_sign = np.r_[0, np.where(ys[:-1] > 0.5, 1, -1)]
-        streak = np.where(start, 0, prev_len * prev_sign)
+        run_start = start.copy()
+        run_start[1:] |= ys[1:] != ys[:-1]
+        run_first = np.maximum.accumulate(np.where(run_start, idx, 0))
+        streak[1:] = idx[:-1] - run_first[:-1] + 1
+        streak[1:] *= np.where(ys[:-1] > 0.5, 1, -1)
+        streak[start] = 0
     # last three outcomes: code = 2**L - 1 + bits (oldest outcome first)
     yi = ys.astype(np.int64)
     L = np.minimum(n_sorted, 3)
-    bits = np.zeros(m, np.int64)
+    code = (1 << L) - 1
     for back in (1, 2, 3):
-        src = np.maximum(idx - back, 0)
-        bits += np.where(L >= back, yi[src] << (back - 1), 0)
-    code = bits + (1 << L) - 1
-    ps = pos[order]
-    prev_pos = np.where(start, -1, np.r_[-1, ps[:-1]]) if m else ps
+        if m > back:
+            sel = L[back:] >= back
+            code[back:] += np.where(sel, yi[:-back] << (back - 1), 0)
+    ps = np.asarray(go.sort(pos), dtype=np.int64)
+    prev_pos = np.empty(m, np.int64)
+    if m:
+        prev_pos[0] = -1
+        prev_pos[1:] = ps[:-1]
+        prev_pos[start] = -1
     last_t = np.full(m, np.nan)
     if t is not None and m:
-        ts = t[order]
-        last_t = np.where(start, np.nan, np.r_[np.nan, ts[:-1]])
-    sorted_stats = Stats(
-        n=n_sorted.astype(np.int64),
-        w=gs,
-        sr=grs,
-        dy=dy,
-        dn=dn,
-        dr=dr,
-        streak=streak.astype(np.int64),
-        last3=code,
-        prev_pos=prev_pos.astype(np.int64),
-        last_t=last_t,
+        ts = go.sort(t)
+        last_t[1:] = ts[:-1]
+        last_t[start] = np.nan
+    return Stats(
+        n=go.unsort(n_sorted.astype(np.int64)),
+        w=go.unsort(gs),
+        sr=go.unsort(grs),
+        dy=go.unsort(dy),
+        dn=go.unsort(dn),
+        dr=go.unsort(dr),
+        streak=go.unsort(streak),
+        last3=go.unsort(code),
+        prev_pos=go.unsort(prev_pos),
+        last_t=go.unsort(last_t),
     )
-    for name in Stats.__dataclass_fields__:
-        getattr(out, name)[order] = getattr(sorted_stats, name)
-    return out
 
 
 def advance(
@@ -370,15 +440,18 @@ class WindowIndex:
 
     _SHIFT = 2**34
 
-    def __init__(self, group: np.ndarray, t: np.ndarray, y: np.ndarray) -> None:
-        order = np.argsort(group, kind="stable")
-        self.order = order
-        self.g = group[order]
-        tt = np.nan_to_num(t[order], nan=0.0)
+    def __init__(
+        self, group: np.ndarray, t: np.ndarray, y: np.ndarray, order: GroupOrder | None = None
+    ) -> None:
+        go = order if order is not None else GroupOrder.of(group)
+        self._go = go
+        self.order = go.order if go.order is not None else np.arange(len(go.g))
+        self.g = go.g
+        tt = np.nan_to_num(go.sort(t), nan=0.0)
         self.t0 = float(np.floor(tt.min())) if len(tt) else 0.0
         self.key = self.g.astype(np.int64) * self._SHIFT + np.floor(tt - self.t0).astype(np.int64)
-        self.cumw = np.r_[0.0, np.cumsum(y[order].astype(float))]
-        self.start, self.first = _group_starts(self.g)
+        self.cumw = np.r_[0.0, np.cumsum(np.asarray(go.sort(y), dtype=float))]
+        self.start, self.first = go.start, go.first
 
     def at_events(self, window: float) -> tuple[np.ndarray, np.ndarray]:
         """(attempts, wins) in the window before each event (input order)."""
@@ -390,12 +463,8 @@ class WindowIndex:
         else:
             left = self.first
         cnt = (idx - left).astype(float)
-        wins = self.cumw[idx] - self.cumw[left]
-        out_c = np.empty(m)
-        out_w = np.empty(m)
-        out_c[self.order] = cnt
-        out_w[self.order] = wins
-        return out_c, out_w
+        wins = self.cumw[:m] - self.cumw[left]
+        return self._go.unsort(cnt), self._go.unsort(wins)
 
     def query(self, group: np.ndarray, now: np.ndarray, window: float):
         """(attempts, wins) of groups ``group`` in [now - window, now] (all answers)."""
