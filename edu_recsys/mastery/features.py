@@ -537,8 +537,12 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
 
     def item_prior(self, item_ids: np.ndarray, pair_row, pair_concept_idx) -> np.ndarray:
         """Prior success probability of items (unseen items: their concepts' rate)."""
-        cp = self._concept_prior(pair_row, pair_concept_idx, len(item_ids))
         j = self._prior_index.get_indexer(pd.Index(item_ids, dtype=object))
+        return self._item_prior_at(j, pair_row, pair_concept_idx)
+
+    def _item_prior_at(self, j: np.ndarray, pair_row, pair_concept_idx) -> np.ndarray:
+        """:meth:`item_prior` from the items' positions in ``prior_items_`` (-1: unseen)."""
+        cp = self._concept_prior(pair_row, pair_concept_idx, len(j))
         a = self.item_prior_strength
         n = np.where(j >= 0, self.item_n_[np.maximum(j, 0)], 0.0)
         w = np.where(j >= 0, self.item_w_[np.maximum(j, 0)], 0.0)
@@ -563,7 +567,9 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         """Group keys, outcomes and before-statistics of every event in every scope."""
         item_idx, pair_cidx, student_idx = self._local_maps(ans)
         if item_p is None:
-            item_p = self.item_prior(ans.item_ids[ans.item], ans.pair_answer, pair_cidx)
+            # looked up per distinct item, not per answer
+            j = self._prior_index.get_indexer(pd.Index(ans.item_ids, dtype=object))
+            item_p = self._item_prior_at(j[ans.item], ans.pair_answer, pair_cidx)
         lams = self.lams_
         r = ans.y - item_p if self._needs(*_RESIDUAL_BLOCKS) else None
         nI = max(len(ans.item_ids), 1)
