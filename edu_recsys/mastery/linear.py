@@ -22,7 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["SparseDenseLogisticRegression", "single_blas_thread"]
+__all__ = ["SparseDenseLogisticRegression", "single_blas_thread", "minimize_lbfgs", "log_loss_sum"]
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +67,25 @@ def _split(X, dense_cols: np.ndarray):
     return S, D, sparse_cols
 
 
-def _lbfgs(fun, x0, max_iter: int, gtol: float, m: int = 20, ftol: float = 2.2e-9):
+def log_loss_sum(z: np.ndarray, y: np.ndarray, sw: np.ndarray | None = None) -> float:
+    """Sum of (weighted) log losses ``log(1 + e^z) - y z``, computed stably.
+
+    The one formula of every solver here (in memory and per partition), so that the
+    same weights give the same objective whichever way the rows are split.
+    """
+    v = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - y * z
+    return float(np.sum(v if sw is None else sw * v))
+
+
+def minimize_lbfgs(fun, x0, max_iter: int, gtol: float, m: int = 20, ftol: float = 2.2e-9):
     """Minimise ``fun`` (returning value and gradient) by L-BFGS with Armijo steps.
 
     scipy's L-BFGS-B spends ~25 ms per iteration on bookkeeping for 20k unbounded
     variables; this two-loop recursion costs a few vector operations. Stops like
     scipy: max |gradient| <= gtol, or relative decrease of f <= ftol.
-    Returns (x, iterations, converged).
+    Returns (x, iterations, converged). Used by
+    :class:`SparseDenseLogisticRegression` and by the distributed solver of
+    :mod:`edu_recsys.scale`, so that both take the same steps on the same objective.
     """
     x = x0.copy()
     f, g = fun(x)
@@ -138,7 +150,14 @@ class SparseDenseLogisticRegression(ClassifierMixin, BaseEstimator):
     C : float
         Inverse regularisation strength (as in scikit-learn).
     tol : float
-        Gradient tolerance of L-BFGS.
+        Gradient tolerance of L-BFGS (max |gradient| of the preconditioned, mean-scaled
+        objective).
+    ftol : float
+        L-BFGS also stops when an iteration lowers the objective by less than this
+        share. The objective is flat along collinear columns, so two fits that stop
+        here can differ in a few predictions by 1e-3 or more; lower ``ftol`` (and
+        ``tol``) when two fits must agree closely (e.g. a distributed and an
+        in-memory fit).
     max_iter : int
         Maximum L-BFGS iterations.
     dense_threshold : float
@@ -162,9 +181,11 @@ class SparseDenseLogisticRegression(ClassifierMixin, BaseEstimator):
         max_iter: int = 1000,
         dense_threshold: float = 0.3,
         fit_intercept: bool = True,
+        ftol: float = 2.2e-9,
     ) -> None:
         self.C = C
         self.tol = tol
+        self.ftol = ftol
         self.max_iter = max_iter
         self.dense_threshold = dense_threshold
         self.fit_intercept = fit_intercept
@@ -216,7 +237,7 @@ class SparseDenseLogisticRegression(ClassifierMixin, BaseEstimator):
             if D is not None:
                 z += D @ wd
             # log(1 + e^z) - y z, stably
-            loss = np.sum(sw * (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - yy * z))
+            loss = log_loss_sum(z, yy, sw)
             r = sw * (expit(z) - yy)
             g = np.empty_like(theta)
             if S is not None:
@@ -233,7 +254,9 @@ class SparseDenseLogisticRegression(ClassifierMixin, BaseEstimator):
         if fi:
             m = np.clip(np.average(yy, weights=sw), 1e-6, 1 - 1e-6)
             theta0[-1] = np.log(m / (1 - m))
-        x, nit, converged = _lbfgs(fun, theta0 / pre, self.max_iter, self.tol)
+        x, nit, converged = minimize_lbfgs(
+            fun, theta0 / pre, self.max_iter, self.tol, ftol=self.ftol
+        )
         if not converged:
             warnings.warn(
                 f"L-BFGS did not converge in {self.max_iter} iterations",

@@ -30,9 +30,10 @@ from typing import Any
 import dask
 import numpy as np
 import scipy.sparse as sp
-from scipy import optimize
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression, SGDClassifier
+
+from edu_recsys.mastery.linear import log_loss_sum, minimize_lbfgs
 
 __all__ = [
     "partition_loss_grad",
@@ -50,7 +51,10 @@ def partition_loss_grad(
 ) -> tuple[float, np.ndarray, int]:
     """Sum of log losses, their gradient (features then intercept) and the row count.
 
-    ``design`` is ``(X, y)`` of one partition; ``coef`` is ``[w..., b]``.
+    ``design`` is ``(X, y)`` of one partition; ``coef`` is ``[w..., b]``. The
+    arithmetic is that of :class:`~edu_recsys.mastery.linear.
+    SparseDenseLogisticRegression` (margins, :func:`~edu_recsys.mastery.linear.
+    log_loss_sum`), so a partition's share equals the in-memory sum over its rows.
 
     Examples
     --------
@@ -65,14 +69,17 @@ def partition_loss_grad(
         return 0.0, np.zeros(len(coef)), 0
     w = coef[:-1]
     grad = np.empty(len(coef))
+    z = np.full(n, coef[-1])
     if _is_split(X):  # sparse columns, then dense columns
         ns = X.sparse.shape[1]
-        raw = X.sparse @ w[:ns] + X.dense @ w[ns:] + coef[-1]
+        if ns:
+            z += X.sparse @ w[:ns]
+        if X.dense.shape[1]:
+            z += X.dense @ w[ns:]
     else:
-        raw = X @ w + coef[-1]
-    # log(1 + exp(raw)) - y * raw, and its derivative sigmoid(raw) - y
-    loss = float(np.sum(np.logaddexp(0.0, raw) - y * raw))
-    g = expit(raw) - y
+        z += X @ w
+    loss = log_loss_sum(z, y)
+    g = expit(z) - y
     if _is_split(X):
         grad[:ns] = X.sparse.T @ g
         grad[ns:-1] = X.dense.T @ g
@@ -112,26 +119,30 @@ def lbfgs_logistic(
     max_iter: int = 1000,
     maxcor: int = 20,
     precondition: bool = True,
+    ftol: float = 2.2e-9,
     client=None,
 ) -> tuple[np.ndarray, float, dict]:
     """Exact L2 logistic regression over partition designs held by Dask.
 
     Minimises ``(C * sum of log losses + ||w||^2 / 2) / (C n)`` (scikit-learn's
-    objective: mean log loss plus ``||w||^2 / (2 C n)``, intercept not penalised)
-    with L-BFGS-B, starting from zero weights and the intercept at the logit of the
-    mean label. With ``precondition`` the variables are rescaled by the square root
-    of a bound on each coordinate's curvature (``0.25 C sum x^2 + 1``), which leaves
-    the minimiser unchanged and cuts the number of iterations, i.e. of passes over
-    the workers' data. The objective is strictly convex: any accurate solver reaches
-    the same weights, so the result matches an in-memory fit to within both
-    solvers' tolerances.
+    objective: mean log loss plus ``||w||^2 / (2 C n)``, intercept not penalised),
+    starting from zero weights and the intercept at the logit of the mean label, with
+    **the in-memory classifier's own solver**
+    (:func:`~edu_recsys.mastery.linear.minimize_lbfgs`, the same preconditioning:
+    variables rescaled by the square root of a bound on each coordinate's curvature,
+    ``0.25 C sum x^2 + 1``). The loss and gradient are summed over the partitions by
+    the workers; only the coefficient vector travels. Given the same ``tol`` and
+    ``max_iter`` as :class:`~edu_recsys.mastery.linear.SparseDenseLogisticRegression`,
+    both fits take the same steps (up to the rounding of the partition sums) and
+    stop at the same point of the strictly convex objective.
 
     Parameters
     ----------
     designs : sequence of futures (or values) of ``(X, y)``
         One per partition, persisted on the workers.
-    C, tol, max_iter, maxcor
-        Regularisation and L-BFGS-B's ``gtol``, ``maxiter`` and ``maxcor``.
+    C, tol, max_iter, maxcor, ftol
+        Regularisation, gradient tolerance, iteration cap, L-BFGS memory and
+        relative-decrease tolerance (as in the in-memory classifier).
     client : distributed.Client, optional
         Default: the current client.
 
@@ -162,6 +173,7 @@ def lbfgs_logistic(
     scale = 1.0 / (C * n)
     evals = 0
     t0 = time.time()
+    last: dict[str, Any] = {}
 
     def fun(u: np.ndarray) -> tuple[float, np.ndarray]:
         nonlocal evals
@@ -177,31 +189,26 @@ def lbfgs_logistic(
         obj = C * loss + 0.5 * float(w @ w)
         grad *= C
         grad[:-1] += w
+        last.update(u=u, obj=obj * scale)
         return obj * scale, grad * pre * scale
 
     m = float(np.clip(sum_y / n, 1e-6, 1 - 1e-6))
     theta0 = np.zeros(d + 1)
     theta0[-1] = np.log(m / (1 - m))
-    res = optimize.minimize(
-        fun,
-        theta0 / pre,
-        method="L-BFGS-B",
-        jac=True,
-        options={"maxiter": max_iter, "gtol": tol, "maxcor": maxcor},
-    )
-    theta = res.x * pre
+    # the in-memory classifier's own L-BFGS: the same steps on the same objective
+    x, nit, converged = minimize_lbfgs(fun, theta0 / pre, max_iter, tol, m=maxcor, ftol=ftol)
+    theta = x * pre
     info = {
         "solver": "lbfgs",
-        "n_iter": int(res.nit),
+        "n_iter": int(nit),
         "n_evals": evals,
-        "converged": bool(res.success),
-        "message": str(res.message),
-        "loss": float(res.fun),
+        "converged": bool(converged),
+        "loss": last["obj"] if np.array_equal(last["u"], x) else float(fun(x)[0]),
         "seconds": round(time.time() - t0, 3),
         "rows": n,
     }
-    if not res.success:
-        log.warning("L-BFGS did not converge: %s", res.message)
+    if not converged:
+        log.warning("L-BFGS did not converge in %d iterations", max_iter)
     return theta[:-1].copy(), float(theta[-1]), info
 
 

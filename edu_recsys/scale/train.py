@@ -156,7 +156,8 @@ def _lbfgs_for(clf, designs, client, tol: float | None) -> tuple[np.ndarray, flo
         designs,
         C=clf.C,
         tol=clf.tol if tol is None else tol,
-        max_iter=max(int(clf.max_iter), 1000),
+        max_iter=int(clf.max_iter),
+        ftol=float(getattr(clf, "ftol", 2.2e-9)),
         client=client,
     )
 
