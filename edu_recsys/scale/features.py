@@ -58,6 +58,7 @@ __all__ = [
     "crossfit_folds",
     "training_design",
     "transform_partition",
+    "design_partition",
     "partition_item_prior",
     "standardise_designs",
 ]
@@ -308,7 +309,6 @@ def _pass2(df, raw: HistoryFeatures, fold_of, st: FitStats, keep: bool):
     if keep:
         # unscaled: [dense columns, products of unscaled columns (rebuilt after scaling)]
         S, Z = raw.encode_split(q)
-        Z = np.ascontiguousarray(Z)
         dense = Z[:, : len(raw.dense_names_)]
     else:
         dense, _, _ = raw._dense(q)
@@ -520,9 +520,19 @@ def training_design(df: pd.DataFrame, fitted: FittedFeatures) -> tuple[Any, np.n
     ans = build_answers(df, merge_expanded=feats.merge_expanded)
     item_p = partition_item_prior(feats, ans, fitted.fold_of, fitted.stats)
     S, Z = feats.encode_split(feats.history_batch(ans, item_p=item_p))
-    return SplitDesign(S.tocsr(), np.ascontiguousarray(Z)), ans.y.astype(float), ans
+    # the dense block stays column-major, as in the in-memory fit (same BLAS sums)
+    return SplitDesign(S.tocsr(), Z), ans.y.astype(float), ans
 
 
 def transform_partition(df: pd.DataFrame, features: HistoryFeatures) -> sp.csr_matrix:
     """``features.transform(df)``: the ordinary per-row features of one partition."""
     return features.transform(df)
+
+
+def design_partition(df: pd.DataFrame, features: HistoryFeatures):
+    """A partition's per-answer design as scoring and fitting build it (a
+    :class:`~edu_recsys.mastery.features.SplitDesign`: sparse CSR columns and the
+    dense block, no per-row CSR) and its answers."""
+    ans = build_answers(df, merge_expanded=features.merge_expanded)
+    S, Z = features.encode_split(features.history_batch(ans))
+    return SplitDesign(S, Z), ans

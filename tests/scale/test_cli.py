@@ -188,6 +188,8 @@ def test_batch_run_and_bench_scale(scheduler, tmp_path, capsys):
                 "--model",
                 "best_lr",
                 "--no-mastery",
+                "--parity-tols",
+                "1e-6:2.2e-9",
                 "--json",
                 str(out),
                 *opts,
@@ -198,9 +200,13 @@ def test_batch_run_and_bench_scale(scheduler, tmp_path, capsys):
     res = json.loads(out.read_text())
     par = res["parity"]
     assert par["auc_diff"] < 0.002
+    # two separate fits (Best-LR, the same solver): the same model
+    assert par["pred_abs_diff_max"] < 1e-6
     assert par["memory_model_scored_by_dask_max_diff"] < 1e-12
     assert res["full"]["feature_pass"]["rows"] == 5000
-    assert "AUC Dask" in capsys.readouterr().out
+    assert res["full"]["design_pass"]["rows"] == 5000
+    assert res["full"]["feature_single_core"]["stages"]["transform_us"] > 0
+    assert "AUC memory / Dask" in capsys.readouterr().out
 
 
 def test_batch_class_jobs(scheduler, tmp_path):

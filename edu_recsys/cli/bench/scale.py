@@ -59,33 +59,77 @@ def _ensure_log(args, url: str) -> tuple[dict, float]:
     return man, time.time() - t0
 
 
-def _feature_pass(ddf, features) -> int:
+def _feature_task(df, f, mode: str) -> tuple[int, float]:
+    """Rows and CPU seconds of one partition's feature pass (on the worker)."""
+    from edu_recsys.scale.features import design_partition, transform_partition
+
+    df = df.drop(columns=["_seq"], errors="ignore")
+    t0 = time.process_time()
+    if mode == "transform":
+        n = transform_partition(df, f).shape[0]
+    elif mode == "design":
+        n = design_partition(df, f)[0].shape[0]
+    else:
+        n = len(df)
+    return n, time.process_time() - t0
+
+
+def _feature_pass(ddf, features, mode: str) -> tuple[int, float]:
     import dask
 
-    from edu_recsys.scale.features import transform_partition
-
-    def rows(df, f):
-        X = transform_partition(df.drop(columns=["_seq"], errors="ignore"), f)
-        return X.shape[0]
-
-    def just_read(df, f):
-        return len(df)
-
-    fn = rows if features is not None else just_read
     f = dask.delayed(features)
-    return int(sum(dask.compute(*[dask.delayed(fn)(p, f) for p in ddf.to_delayed()])))
+    res = dask.compute(*[dask.delayed(_feature_task)(p, f, mode) for p in ddf.to_delayed()])
+    return int(sum(r[0] for r in res)), float(sum(r[1] for r in res))
 
 
-def _timed_pass(ddf, features, n_threads: int) -> dict[str, Any]:
+def _timed_pass(ddf, features, n_threads: int, mode: str = "transform") -> dict[str, Any]:
+    """Answers/s per core, by wall time and by the workers' CPU time."""
     t0 = time.time()
-    n = _feature_pass(ddf, features)
+    n, cpu = _feature_pass(ddf, features, mode)
     dt = time.time() - t0
     return {
+        "mode": mode,
         "rows": n,
         "seconds": round(dt, 3),
+        "cpu_seconds": round(cpu, 3),
         "answers_per_s": n / dt,
         "answers_per_s_per_core": n / dt / max(n_threads, 1),
+        "answers_per_cpu_s": n / max(cpu, 1e-9),
         "cores": n_threads,
+    }
+
+
+def _stage_costs(features, df) -> dict[str, float]:
+    """CPU microseconds per answer of each stage of the feature code (one partition,
+    this process, best of three)."""
+    from edu_recsys.mastery.answers import build_answers
+    from edu_recsys.mastery.features import _hstack_dense
+
+    def best(fn):
+        times = []
+        for _ in range(3):
+            t0 = time.process_time()
+            out = fn()
+            times.append(time.process_time() - t0)
+        return out, min(times)
+
+    ans, t_ans = best(lambda: build_answers(df, merge_expanded=features.merge_expanded))
+    q, t_hist = best(lambda: features.history_batch(ans))
+    _, t_dense = best(lambda: features._dense(q))
+    (S, Z), t_enc = best(lambda: features.encode_split(q))
+    _, t_csr = best(lambda: _hstack_dense(S, Z))
+    n = max(ans.n_answers, 1)
+    us = 1e6 / n
+    return {
+        "answers": ans.n_answers,
+        "build_answers_us": t_ans * us,
+        "history_us": t_hist * us,
+        "dense_columns_us": t_dense * us,
+        "encode_split_us": t_enc * us,
+        "sparse_and_scaling_us": (t_enc - t_dense) * us,
+        "to_csr_us": t_csr * us,
+        "design_us": (t_ans + t_hist + t_enc) * us,
+        "transform_us": (t_ans + t_hist + t_enc + t_csr) * us,
     }
 
 
@@ -119,8 +163,10 @@ def _full_run(args, url: str, out: str) -> dict[str, Any]:
         model = load_model(rep["model_path"])
         ddf = read_log(url)
         res["feature_pass"] = _timed_pass(ddf, model.features_, n_threads)
+        # the design as fit and scoring build it (sparse CSR + dense block, no row CSR)
+        res["design_pass"] = _timed_pass(ddf, model.features_, n_threads, "design")
         # the drivers' own share: read + type a partition, no features
-        res["read_pass"] = _timed_pass(ddf, None, n_threads)
+        res["read_pass"] = _timed_pass(ddf, None, n_threads, "read")
         # the Best-LR feature set (fitted on the first partition) for comparison
         import dask
 
@@ -133,23 +179,24 @@ def _full_run(args, url: str, out: str) -> dict[str, Any]:
     import dask
 
     part = dask.compute(read_log(url).to_delayed()[0])[0].drop(columns="_seq")
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()
     model.features_.transform(part)
-    dt = time.time() - t0
-    res["feature_single_core"] = {"rows": len(part), "answers_per_s": len(part) / dt}
+    dt, cpu = time.time() - t0, time.process_time() - c0
+    res["feature_single_core"] = {
+        "rows": len(part),
+        "answers_per_s": len(part) / dt,
+        "answers_per_cpu_s": len(part) / cpu,
+        "stages": _stage_costs(model.features_, part),
+    }
     return res
 
 
 def _parity(args, url: str, out: str) -> dict[str, Any]:
     import numpy as np
-    from sklearn.metrics import roc_auc_score
 
-    from edu_recsys.mastery import make_model
     from edu_recsys.scale.cluster import dask_client
     from edu_recsys.scale.io import read_log, read_manifest
     from edu_recsys.scale.pipeline import split_students
-    from edu_recsys.scale.score import score_answers
-    from edu_recsys.scale.train import fit_dask
 
     man = read_manifest(url)
     rows = np.cumsum([f["rows"] for f in man["files"]])
@@ -165,26 +212,48 @@ def _parity(args, url: str, out: str) -> dict[str, Any]:
         tr_mem = train.compute().drop(columns="_seq").reset_index(drop=True)
         te_mem = test.compute().drop(columns="_seq").reset_index(drop=True)
         res["read_s"] = round(time.time() - t0, 3)
-        # in memory
-        t0 = time.time()
-        mem = make_model(args.model).fit(tr_mem)
-        res["memory_fit_s"] = round(time.time() - t0, 3)
-        t0 = time.time()
-        p_mem = mem.predict_proba(te_mem)
-        res["memory_predict_s"] = round(time.time() - t0, 3)
-        # through Dask (exact solver)
-        t0 = time.time()
-        dsk, rep = fit_dask(train, args.model, solver="lbfgs", client=client)
-        res["dask_fit_s"] = round(time.time() - t0, 3)
-        res["dask_fit"] = {k: rep[k] for k in ("answers", "n_features", "classifier")}
-        t0 = time.time()
-        scored = score_answers(test, dsk).compute()
-        res["dask_score_s"] = round(time.time() - t0, 3)
-        p_dask = scored["p_correct"].to_numpy()
-        same = score_answers(test, mem).compute()["p_correct"].to_numpy()
-    # both fits on the same objective: where does each stop?
-    from sklearn.base import clone
+        res["fits"] = {}
+        for tols in args.parity_tols.split(","):
+            tol, ftol = (float(v) for v in tols.split(":"))
+            res["fits"][tols] = _parity_fit(
+                args, client, train, test, tr_mem, te_mem, {"tol": tol, "ftol": ftol}
+            )
+    first = res["fits"][args.parity_tols.split(",")[0]]
+    res.update({k: v for k, v in first.items() if not isinstance(v, dict)})
+    return res
 
+
+def _parity_fit(args, client, train, test, tr_mem, te_mem, tols) -> dict[str, Any]:
+    """The same model fitted in memory and through Dask, with these tolerances."""
+    import numpy as np
+    from sklearn.base import clone
+    from sklearn.metrics import roc_auc_score
+
+    from edu_recsys.mastery import make_model
+    from edu_recsys.scale.score import score_answers
+    from edu_recsys.scale.train import fit_dask
+
+    params = {f"classifier__{k}": v for k, v in tols.items()}
+    res: dict[str, Any] = {"classifier": tols}
+    t0, c0 = time.time(), time.process_time()
+    mem = make_model(args.model, **params).fit(tr_mem)
+    res["memory_fit_s"] = round(time.time() - t0, 3)
+    res["memory_fit_cpu_s"] = round(time.process_time() - c0, 3)
+    res["memory_n_iter"] = int(mem.classifier_.n_iter_[0])
+    t0 = time.time()
+    p_mem = mem.predict_proba(te_mem)
+    res["memory_predict_s"] = round(time.time() - t0, 3)
+    # through Dask (the same L-BFGS on partition sums)
+    t0 = time.time()
+    dsk, rep = fit_dask(train, make_model(args.model, **params), solver="lbfgs", client=client)
+    res["dask_fit_s"] = round(time.time() - t0, 3)
+    res["dask_fit"] = {k: rep[k] for k in ("answers", "n_features", "classifier")}
+    t0 = time.time()
+    scored = score_answers(test, dsk).compute()
+    res["dask_score_s"] = round(time.time() - t0, 3)
+    p_dask = scored["p_correct"].to_numpy()
+    same = score_answers(test, mem).compute()["p_correct"].to_numpy()
+    # both fits on the same objective: where does each stop?
     Xa, ans = clone(mem.features)._fit_answers(tr_mem, split=True)
     ya = ans.y
     C = float(mem.classifier_.C)
@@ -275,22 +344,39 @@ def _summary(res: dict) -> list[dict]:
             },
             {"figure": "peak RSS per worker MB", "value": max(full["worker_peak_rss_mb"].values())},
         ]
+    if full:
+        fs = full["feature_single_core"]
+        rows += [
+            {"figure": "feature answers/CPU-s (transform)", "value": fe["answers_per_cpu_s"]},
+            {
+                "figure": "design answers/CPU-s (fit/score)",
+                "value": full["design_pass"]["answers_per_cpu_s"],
+            },
+            {"figure": "1 partition: transform us/answer", "value": fs["stages"]["transform_us"]},
+            {"figure": "1 partition: design us/answer", "value": fs["stages"]["design_us"]},
+        ]
     par = res.get("parity")
     if par:
-        rows += [
-            {"figure": "slice answers", "value": par["rows"]},
-            {"figure": "AUC in memory", "value": par["auc_memory"]},
-            {"figure": "AUC Dask", "value": par["auc_dask"]},
-            {"figure": "|AUC diff|", "value": par["auc_diff"]},
-            {"figure": "max |p diff|", "value": par["pred_abs_diff_max"]},
-            {"figure": "mean |p diff|", "value": par["pred_abs_diff_mean"]},
-            {"figure": "objective memory", "value": par["objective_memory"]},
-            {"figure": "objective Dask", "value": par["objective_dask"]},
-            {
-                "figure": "same model, Dask vs memory",
-                "value": par["memory_model_scored_by_dask_max_diff"],
-            },
-        ]
+        rows += [{"figure": "slice answers", "value": par["rows"]}]
+        for label, f in par["fits"].items():
+            rows += [
+                {
+                    "figure": f"[{label}] AUC memory / Dask",
+                    "value": f"{f['auc_memory']:.6f} / {f['auc_dask']:.6f}",
+                },
+                {
+                    "figure": f"[{label}] max / mean |p diff|",
+                    "value": f"{f['pred_abs_diff_max']:.3g} / {f['pred_abs_diff_mean']:.3g}",
+                },
+                {
+                    "figure": f"[{label}] iterations memory / Dask",
+                    "value": f"{f['memory_n_iter']} / {f['dask_fit']['classifier']['n_iter']}",
+                },
+                {
+                    "figure": f"[{label}] same model, Dask vs memory",
+                    "value": f["memory_model_scored_by_dask_max_diff"],
+                },
+            ]
     return rows
 
 
@@ -352,6 +438,12 @@ def register(sub) -> None:
         action=__import__("argparse").BooleanOptionalAction,
         default=True,
         help="also run the nightly mastery job",
+    )
+    p.add_argument(
+        "--parity-tols",
+        default="1e-6:2.2e-9,1e-8:1e-14",
+        help="classifier tol:ftol pairs of the parity fits (comma-separated; the first "
+        "is the classifier's default)",
     )
     p.add_argument("--skip-full", action="store_true", help="parity slice only")
     p.add_argument("--skip-parity", action="store_true", help="full run only")
