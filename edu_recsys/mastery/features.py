@@ -68,6 +68,8 @@ from edu_recsys.mastery.history import GroupOrder, Stats, WindowIndex, scan
 
 __all__ = [
     "HistoryFeatures",
+    "FitCounts",
+    "merge_moments",
     "BLOCKS",
     "DAS3H_WINDOWS",
     "QueryBatch",
@@ -320,6 +322,138 @@ class ScopeEvents:
     orders: dict | None = None  # scope -> GroupOrder (shared with the window counts)
 
 
+@dataclass
+class FitCounts:
+    """Additive statistics of a training table: what :meth:`HistoryFeatures.fit`
+    learns besides the scaling of the dense columns.
+
+    Counts of disjoint sets of students (partitions of a log) come from
+    :meth:`HistoryFeatures.partial_counts` and add up exactly with :meth:`merge`;
+    :meth:`HistoryFeatures.set_counts` then sets the fitted vocabularies, success
+    counts and item priors. The in-memory ``fit`` goes through the same two methods.
+
+    Ids are in order of first appearance; ``*_fold_*`` arrays have one row per
+    cross-fitting fold; ``pair_item``/``pair_concept`` index ``items``/``concepts``
+    (the distinct (item, concept) pairs of the answers, ``pair_n`` answers each).
+    """
+
+    students: np.ndarray
+    items: np.ndarray
+    item_n: np.ndarray
+    item_w: np.ndarray
+    item_fold_n: np.ndarray
+    item_fold_w: np.ndarray
+    concepts: np.ndarray
+    concept_n: np.ndarray
+    concept_w: np.ndarray
+    concept_fold_n: np.ndarray
+    concept_fold_w: np.ndarray
+    fold_n: np.ndarray
+    fold_w: np.ndarray
+    pair_item: np.ndarray
+    pair_concept: np.ndarray
+    pair_n: np.ndarray
+    n_answers: int
+    sum_y: float
+    has_time: bool
+
+    @property
+    def k(self) -> int:
+        """Number of cross-fitting folds."""
+        return len(self.fold_n)
+
+    @classmethod
+    def merge(cls, parts) -> FitCounts:
+        """The counts of the concatenated tables, parts in table order.
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"student_id": ["a", "a", "b"], "item_id": ["q1", "q2", "q1"],
+        ...                    "concept_ids": [("x",), ("y",), ("x",)], "correct": [1, 0, 1]})
+        >>> hf = HistoryFeatures()
+        >>> fold = {"a": 0, "b": 1}
+        >>> parts = [hf.partial_counts(build_answers(p), fold, 2) for p in (df[:2], df[2:])]
+        >>> c = FitCounts.merge(parts)
+        >>> c.items.tolist(), c.item_n.tolist(), c.item_fold_w.tolist()
+        (['q1', 'q2'], [2.0, 1.0], [[1.0, 0.0], [1.0, 0.0]])
+        """
+        parts = list(parts)
+        if not parts:
+            raise ValueError("no counts to merge")
+        k = parts[0].k
+        items = pd.unique(np.concatenate([p.items for p in parts]))
+        concepts = pd.unique(np.concatenate([p.concepts for p in parts]))
+        students = pd.unique(np.concatenate([p.students for p in parts]))
+        iidx, cidx = pd.Index(items), pd.Index(concepts)
+        nI, nC = len(items), len(concepts)
+        out = {
+            "item_n": np.zeros(nI),
+            "item_w": np.zeros(nI),
+            "item_fold_n": np.zeros((k, nI)),
+            "item_fold_w": np.zeros((k, nI)),
+            "concept_n": np.zeros(nC),
+            "concept_w": np.zeros(nC),
+            "concept_fold_n": np.zeros((k, nC)),
+            "concept_fold_w": np.zeros((k, nC)),
+        }
+        pair_keys, pair_n = [], []
+        for p in parts:
+            ji = iidx.get_indexer(p.items)
+            jc = cidx.get_indexer(p.concepts)
+            for name, j in (("item", ji), ("concept", jc)):
+                for kind in ("n", "w"):
+                    np.add.at(out[f"{name}_{kind}"], j, getattr(p, f"{name}_{kind}"))
+                    fold = getattr(p, f"{name}_fold_{kind}")
+                    for f in range(k):
+                        np.add.at(out[f"{name}_fold_{kind}"][f], j, fold[f])
+            pair_keys.append(ji[p.pair_item] * max(nC, 1) + jc[p.pair_concept])
+            pair_n.append(p.pair_n)
+        keys = np.concatenate(pair_keys) if pair_keys else np.zeros(0, np.int64)
+        uk, inv = np.unique(keys, return_inverse=True)
+        pn = np.bincount(inv, weights=np.concatenate(pair_n), minlength=len(uk))
+        return cls(
+            students=np.asarray(students, dtype=object),
+            items=np.asarray(items, dtype=object),
+            concepts=np.asarray(concepts, dtype=object),
+            fold_n=np.sum([p.fold_n for p in parts], axis=0),
+            fold_w=np.sum([p.fold_w for p in parts], axis=0),
+            pair_item=uk // max(nC, 1),
+            pair_concept=uk % max(nC, 1),
+            pair_n=pn,
+            n_answers=int(sum(p.n_answers for p in parts)),
+            sum_y=float(sum(p.sum_y for p in parts)),
+            has_time=any(p.has_time for p in parts),
+            **out,
+        )
+
+
+def merge_moments(parts) -> tuple[int, np.ndarray | None, np.ndarray | None]:
+    """Merge ``(count, mean, sum of squared deviations)`` of column blocks (Chan et
+    al.'s pairwise formulas), e.g. of the dense columns of several partitions.
+
+    Examples
+    --------
+    >>> a, b = np.array([[1.0], [2.0]]), np.array([[4.0]])
+    >>> n, mean, m2 = merge_moments([(2, a.mean(0), ((a - a.mean(0)) ** 2).sum(0)),
+    ...                              (1, b.mean(0), np.zeros(1))])
+    >>> n, mean.tolist(), m2.tolist()
+    (3, [2.333333333333333], [4.666666666666666])
+    """
+    n_a, mean_a, m2_a = 0, None, None
+    for n_b, mean_b, m2_b in parts:
+        if n_b == 0:
+            continue
+        if n_a == 0:
+            n_a, mean_a, m2_a = n_b, np.array(mean_b, dtype=float), np.array(m2_b, dtype=float)
+            continue
+        n = n_a + n_b
+        delta = mean_b - mean_a
+        mean_a = mean_a + delta * (n_b / n)
+        m2_a = m2_a + m2_b + delta**2 * (n_a * n_b / n)
+        n_a = n
+    return n_a, mean_a, m2_a
+
+
 class HistoryFeatures(TransformerMixin, BaseEstimator):
     """Sparse features of each answer from the student's strictly earlier answers.
 
@@ -453,37 +587,15 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
             ans.y = yy[ans.first_row]
         if ans.n_answers == 0:
             raise InvalidDataError("no interactions to fit on")
-        self.has_time_ = ans.time is not None
-        self.n_windows_ = len(self.windows) if (self.windows and self.has_time_) else 1
-        self.windows_ = tuple(self.windows) if (self.windows and self.has_time_) else (np.inf,)
-        # vocabularies
-        n_item_ans = np.bincount(ans.item, minlength=len(ans.item_ids))
-        keep = n_item_ans >= self.min_item_count
-        self.items_ = np.asarray(ans.item_ids[keep], dtype=object)
-        self.concepts_ = np.asarray(ans.concept_ids, dtype=object)
-        self.students_ = np.asarray(ans.student_ids, dtype=object)
-        self._item_index = pd.Index(self.items_)
-        self._concept_index = pd.Index(self.concepts_)
-        self._student_index = pd.Index(self.students_)
-        y_ans = ans.y
-        self.mean_ = float(np.mean(y_ans))
-        # concept and item success counts (for the item prior)
-        nC = len(self.concepts_)
-        c_n = np.bincount(ans.pair_concept, minlength=nC).astype(float)
-        c_w = np.bincount(ans.pair_concept, weights=y_ans[ans.pair_answer], minlength=nC)
-        self.concept_rate_ = (c_w + 5 * self.mean_) / (c_n + 5)
-        self.concept_n_ = c_n
-        self.concept_w_ = c_w
-        nI_all = len(ans.item_ids)
-        i_n = np.bincount(ans.item, minlength=nI_all).astype(float)
-        i_w = np.bincount(ans.item, weights=y_ans, minlength=nI_all)
-        # all items seen in fit keep their counts (even without a one-hot column)
-        self.prior_items_ = np.asarray(ans.item_ids, dtype=object)
-        self._prior_index = pd.Index(self.prior_items_)
-        self.item_n_ = i_n
-        self.item_w_ = i_w
+        if self._needs("item_prior", *_RESIDUAL_BLOCKS):
+            folds, k = self.crossfit_folds(ans.student_ids)
+        else:
+            folds, k = np.zeros(len(ans.student_ids), np.int64), 1
+        # the same counts (and code) as a fit over partitions: FitCounts.merge
+        counts = self.partial_counts(ans, folds, k)
+        self.set_counts(counts)
         # cross-fitted item prior for the training answers
-        item_p = self._crossfit_item_p(ans)
+        item_p = self.crossfit_item_prior(ans, counts, folds)
         batch = self.history_batch(ans, item_p=item_p)
         if "item_transition" in self.blocks:
             batch.item_transition = self._fit_item_transition(ans, batch)
@@ -498,34 +610,155 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         """Item priors of the training answers, each from the other students' folds."""
         if not self._needs("item_prior", *_RESIDUAL_BLOCKS):
             return np.full(ans.n_answers, self.mean_)
+        folds, k = self.crossfit_folds(ans.student_ids)
+        return self.crossfit_item_prior(ans, self.partial_counts(ans, folds, k), folds)
+
+    # ----------------------------------------------------- fitting in pieces
+    def crossfit_folds(self, student_ids) -> tuple[np.ndarray, int]:
+        """Cross-fitting fold of every training student, and the number of folds.
+
+        ``student_ids`` in order of first appearance in the training table (the draw
+        depends on that order). The folds of :meth:`fit_transform`'s item priors.
+        """
         if isinstance(self.random_state, np.random.RandomState):
             rng = np.random.default_rng(self.random_state.randint(2**31))
         else:
             rng = np.random.default_rng(self.random_state)
-        n_st = len(ans.student_ids)
+        n_st = len(student_ids)
         k = max(2, min(int(self.cv), n_st)) if n_st > 1 else 1
-        fold = (rng.permutation(n_st) % k)[ans.student]
-        nI = len(ans.item_ids)
-        nC = len(self.concepts_)
+        return (rng.permutation(n_st) % k).astype(np.int64), k
+
+    def partial_counts(self, ans: Answers, student_fold, k: int) -> FitCounts:
+        """The :class:`FitCounts` of one table's answers (e.g. a partition).
+
+        ``student_fold``: the fold of each of ``ans.student_ids`` (an array aligned
+        with them, or a mapping / Series from student id to fold); ``k`` folds.
+        """
+        if isinstance(student_fold, np.ndarray):
+            fold = student_fold.astype(np.int64)
+        else:
+            sf = pd.Series(student_fold) if isinstance(student_fold, dict) else student_fold
+            fold = sf.reindex(pd.Index(ans.student_ids, dtype=object)).to_numpy()
+            if np.isnan(fold.astype(float)).any():
+                raise InvalidDataError("students missing from the fold table")
+            fold = fold.astype(np.int64)
+        fa = fold[ans.student]
         y = ans.y
-        py = y[ans.pair_answer]
-        pfold = fold[ans.pair_answer]
-        out = np.empty(ans.n_answers)
+        nI, nC = len(ans.item_ids), len(ans.concept_ids)
+        pf, py, pc = fa[ans.pair_answer], y[ans.pair_answer], ans.pair_concept
+        pk = ans.item[ans.pair_answer] * max(nC, 1) + pc
+        pk_u, pk_n = np.unique(pk, return_counts=True)
+
+        def per_fold(codes, f_of, w, size):
+            n = np.stack([np.bincount(codes[f_of == f], minlength=size) for f in range(k)])
+            s = np.stack(
+                [
+                    np.bincount(codes[f_of == f], weights=w[f_of == f], minlength=size)
+                    for f in range(k)
+                ]
+            )
+            return n.astype(float).reshape(k, size), s.reshape(k, size)
+
+        ifn, ifw = per_fold(ans.item, fa, y, nI)
+        cfn, cfw = per_fold(pc, pf, py, nC)
+        return FitCounts(
+            students=np.asarray(ans.student_ids, dtype=object),
+            items=np.asarray(ans.item_ids, dtype=object),
+            item_n=np.bincount(ans.item, minlength=nI).astype(float),
+            item_w=np.bincount(ans.item, weights=y, minlength=nI),
+            item_fold_n=ifn,
+            item_fold_w=ifw,
+            concepts=np.asarray(ans.concept_ids, dtype=object),
+            concept_n=np.bincount(pc, minlength=nC).astype(float),
+            concept_w=np.bincount(pc, weights=py, minlength=nC),
+            concept_fold_n=cfn,
+            concept_fold_w=cfw,
+            fold_n=np.bincount(fa, minlength=k).astype(float),
+            fold_w=np.bincount(fa, weights=y, minlength=k),
+            pair_item=pk_u // max(nC, 1),
+            pair_concept=pk_u % max(nC, 1),
+            pair_n=pk_n.astype(float),
+            n_answers=ans.n_answers,
+            sum_y=float(y.sum()),
+            has_time=ans.time is not None,
+        )
+
+    def set_counts(self, counts: FitCounts) -> HistoryFeatures:
+        """Set the fitted vocabularies and success counts from ``counts`` (everything
+        :meth:`fit` learns except the scaling of the dense columns, see
+        :meth:`set_dense_moments` and :meth:`encode_split` with ``fitting=True``)."""
+        self._check_params()
+        if counts.n_answers == 0:
+            raise InvalidDataError("no interactions to fit on")
+        self.has_time_ = bool(counts.has_time)
+        self.n_windows_ = len(self.windows) if (self.windows and self.has_time_) else 1
+        self.windows_ = tuple(self.windows) if (self.windows and self.has_time_) else (np.inf,)
+        keep = counts.item_n >= self.min_item_count
+        self.items_ = np.asarray(counts.items[keep], dtype=object)
+        self.concepts_ = np.asarray(counts.concepts, dtype=object)
+        self.students_ = np.asarray(counts.students, dtype=object)
+        self._item_index = pd.Index(self.items_)
+        self._concept_index = pd.Index(self.concepts_)
+        self._student_index = pd.Index(self.students_)
+        self.mean_ = float(counts.sum_y / counts.n_answers)
+        self.concept_rate_ = (counts.concept_w + 5 * self.mean_) / (counts.concept_n + 5)
+        self.concept_n_ = counts.concept_n
+        self.concept_w_ = counts.concept_w
+        # all items seen in fit keep their counts (even without a one-hot column)
+        self.prior_items_ = np.asarray(counts.items, dtype=object)
+        self._prior_index = pd.Index(self.prior_items_)
+        self.item_n_ = counts.item_n
+        self.item_w_ = counts.item_w
+        return self
+
+    def crossfit_item_prior(self, ans: Answers, counts: FitCounts, student_fold) -> np.ndarray:
+        """Item priors of training answers, each from the *other* folds' answers.
+
+        ``counts`` are the whole training table's (:meth:`set_counts` was called with
+        them); ``student_fold`` as in :meth:`partial_counts`. Only whole-table counts
+        per fold enter, so the value of an answer does not depend on how the students
+        are partitioned.
+        """
+        if not self._needs("item_prior", *_RESIDUAL_BLOCKS):
+            return np.full(ans.n_answers, self.mean_)
+        if isinstance(student_fold, np.ndarray):
+            fold = student_fold.astype(np.int64)
+        else:
+            sf = pd.Series(student_fold) if isinstance(student_fold, dict) else student_fold
+            fold = sf.reindex(pd.Index(ans.student_ids, dtype=object)).to_numpy().astype(np.int64)
+        fa = fold[ans.student]
+        k = counts.k
+        _, pair_cidx, _ = self._local_maps(ans)
+        g = self._prior_index.get_indexer(pd.Index(ans.item_ids, dtype=object))[ans.item]
         a = self.item_prior_strength
+        n_total, w_total = float(counts.fold_n.sum()), float(counts.fold_w.sum())
+        out = np.empty(ans.n_answers)
         for f in range(k):
-            m = fold == f
-            pm = pfold == f
+            m = fa == f
+            if not m.any():
+                continue
             # concept rates and global mean without fold f
-            c_n = self.concept_n_ - np.bincount(ans.pair_concept[pm], minlength=nC)
-            c_w = self.concept_w_ - np.bincount(ans.pair_concept[pm], weights=py[pm], minlength=nC)
-            mean_o = (y.sum() - y[m].sum()) / max(len(y) - m.sum(), 1) if k > 1 else self.mean_
+            c_n = counts.concept_n - counts.concept_fold_n[f]
+            c_w = counts.concept_w - counts.concept_fold_w[f]
+            if k > 1:
+                mean_o = (w_total - counts.fold_w[f]) / max(n_total - counts.fold_n[f], 1)
+            else:
+                mean_o = self.mean_
             rate = (c_w + 5 * mean_o) / (c_n + 5)
-            cp = self._concept_prior(ans.pair_answer, ans.pair_concept, ans.n_answers, rate)
-            n_o = self.item_n_ - np.bincount(ans.item[m], minlength=nI)
-            w_o = self.item_w_ - np.bincount(ans.item[m], weights=y[m], minlength=nI)
-            it = ans.item[m]
-            out[m] = (w_o[it] + a * cp[m]) / (n_o[it] + a)
+            cp = self._concept_prior(ans.pair_answer, pair_cidx, ans.n_answers, rate)
+            gm = g[m]
+            n_o = counts.item_n[gm] - counts.item_fold_n[f, gm]
+            w_o = counts.item_w[gm] - counts.item_fold_w[f, gm]
+            out[m] = (w_o + a * cp[m]) / (n_o + a)
         return out
+
+    def set_dense_moments(self, n: int, mean: np.ndarray, m2: np.ndarray) -> HistoryFeatures:
+        """Set the dense columns' scaling from their count, mean and sum of squared
+        deviations (e.g. merged over partitions with :func:`merge_moments`)."""
+        self.dense_mean_ = np.asarray(mean, dtype=float)
+        sd = np.sqrt(np.asarray(m2, dtype=float) / max(n, 1))
+        self.dense_scale_ = np.where(sd > 1e-12, sd, 1.0)
+        return self
 
     def _concept_prior(self, pair_row, pair_concept_idx, n_rows, rate=None) -> np.ndarray:
         """Mean success rate of each row's concepts (training mean without concepts)."""
@@ -661,11 +894,13 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         cols = [np.ascontiguousarray(c, dtype=float) for c in cols]
         return [np.log1p(c) for c in cols] if transform == "log1p" else cols
 
-    def _dense(self, q: QueryBatch) -> tuple[np.ndarray, list[str], list[str]]:
-        """Dense continuous columns (an ``(n, d)`` array stored column by column),
-        their names and blocks."""
+    def dense_columns(self, q: QueryBatch) -> tuple[np.ndarray, list[str], list[str]]:
+        """The unscaled dense columns of a batch (an ``(n, d)`` array stored column by
+        column), their names and blocks (e.g. for their moments over partitions)."""
         buf, names, blocks, _ = self._dense_buffer(q, interactions=False)
         return buf[: len(names)].T, names, blocks
+
+    _dense = dense_columns
 
     def _interaction_pairs(self, names: list[str]) -> list[tuple[int, int]]:
         """Dense-column pairs of the ``interactions`` block."""
@@ -821,10 +1056,18 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         return _hstack_dense(S, Z)
 
     def encode_split(
-        self, q: QueryBatch, fitting: bool = False
+        self, q: QueryBatch, fitting: bool = False, scaled: bool = True
     ) -> tuple[sp.csr_matrix, np.ndarray]:
         """The design matrix as a sparse part (CSR) and the dense columns that follow it
-        (an ``(n, d)`` array stored column by column)."""
+        (an ``(n, d)`` array stored column by column).
+
+        With ``scaled=False`` the dense columns are left unscaled and the interaction
+        columns zero; :meth:`scale_dense` finishes them later (a fit over partitions
+        keeps such designs while the scaling is being merged). Not with the
+        ``*_slopes`` blocks, whose sparse values need the scaling.
+        """
+        if not scaled and self._needs("item_slopes", "concept_slopes"):
+            raise ValueError("the *_slopes blocks need scaled=True")
         n = q.n
         parts = _RowBlocks(n)
         names: list[str] = []
@@ -894,9 +1137,15 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
                 self.dense_scale_ = np.where(sd > 1e-12, sd, 1.0)
                 self.dense_weight_ = np.array([self._scale(b) for b in dblocks])
                 self.dense_names_ = list(dnames)
-            # in place: the dense block is the largest array of a fit
-            zt -= self.dense_mean_[:, None]
-            zt /= self.dense_scale_[:, None]
+            if not scaled:
+                if fitting:
+                    names += dnames + [f"{dnames[i]}*{dnames[j]}" for i, j in pairs]
+                buf[d:] = 0.0
+                pairs = []
+            else:
+                # in place: the dense block is the largest array of a fit
+                zt -= self.dense_mean_[:, None]
+                zt /= self.dense_scale_[:, None]
             z = zt.T
             if "item_slopes" in self.blocks:
                 v = self._signal(z, ("total:ability", "total:rate"))
@@ -915,25 +1164,43 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
                     parts.add(pr, pc, v[pr] * self._scale("concept_slopes"), nC)
                     if fitting:
                         names += [f"concept={c}:{label}" for c in self.concepts_]
-            if fitting:
-                names += dnames
-            if pairs:
-                w_int = self._scale("interactions")
-                for k, (i, j) in enumerate(pairs):
-                    np.multiply(zt[i], zt[j], out=buf[d + k])
-                    if w_int != 1.0:
-                        buf[d + k] *= w_int
+            if scaled:
                 if fitting:
-                    names += [f"{dnames[i]}*{dnames[j]}" for i, j in pairs]
-            # block weights last: the products use the unweighted columns
-            for j in np.flatnonzero(self.dense_weight_ != 1.0):
-                zt[j] *= self.dense_weight_[j]
+                    names += dnames + [f"{dnames[i]}*{dnames[j]}" for i, j in pairs]
+                self._finish_dense(buf, d, pairs)
             Z = buf.T
         if fitting:
             self.feature_names_ = np.asarray(names, dtype=object)
             self.n_sparse_ = int(parts.width)
             self.block_slices_ = slices
         return parts.tocsr(), Z
+
+    def _finish_dense(self, buf: np.ndarray, d: int, pairs) -> None:
+        """Interaction products, then block weights (the products use the unweighted
+        standardised columns), in place on a ``(columns, n)`` buffer."""
+        zt = buf[:d]
+        w_int = self._scale("interactions")
+        for k, (i, j) in enumerate(pairs):
+            np.multiply(zt[i], zt[j], out=buf[d + k])
+            if w_int != 1.0:
+                buf[d + k] *= w_int
+        for j in np.flatnonzero(self.dense_weight_ != 1.0):
+            zt[j] *= self.dense_weight_[j]
+
+    def scale_dense(self, Z: np.ndarray) -> np.ndarray:
+        """Finish, in place, a dense block of ``encode_split(q, scaled=False)``:
+        standardise it with the fitted scaling, fill the interaction columns and
+        apply the block weights (the same operations as ``encode_split``)."""
+        check_is_fitted(self, "dense_names_")
+        d = len(self.dense_names_)
+        buf = Z.T
+        if buf.shape[0] != len(self.feature_names_) - self.n_sparse_:
+            raise ValueError(f"expected {len(self.feature_names_) - self.n_sparse_} dense columns")
+        zt = buf[:d]
+        zt -= self.dense_mean_[:, None]
+        zt /= self.dense_scale_[:, None]
+        self._finish_dense(buf, d, self._interaction_pairs(list(self.dense_names_)))
+        return Z
 
     # ------------------------------------------------------------- transition
     def _transition_vocab(self) -> np.ndarray:

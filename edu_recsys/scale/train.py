@@ -46,6 +46,7 @@ import dask
 import dask.dataframe as dd
 import joblib
 import numpy as np
+import pandas as pd
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
@@ -169,10 +170,11 @@ def _typical_offsets(tracer: FeatureTracer, fitted: FittedFeatures) -> np.ndarra
     nC = len(feats.concepts_)
     off = np.zeros(nC)
     sl = getattr(feats, "block_slices_", {}).get("item")
-    if sl is None or not tracer._linear():
+    if sl is None:
         return off
     w_item = tracer.classifier_.coef_[0, sl]
-    item_idx = feats._item_index.get_indexer(st.items[st.pair_item]) if len(st.pair_item) else []
+    items = pd.Index(feats.items_, dtype=object)
+    item_idx = items.get_indexer(st.items[st.pair_item]) if len(st.pair_item) else []
     wa = np.where(np.asarray(item_idx) >= 0, w_item[np.maximum(item_idx, 0)], 0.0)
     s = np.bincount(st.pair_concept, weights=wa * st.pair_n, minlength=nC)
     c = np.bincount(st.pair_concept, weights=st.pair_n, minlength=nC)

@@ -103,7 +103,6 @@ def _stage_costs(features, df) -> dict[str, float]:
     """CPU microseconds per answer of each stage of the feature code (one partition,
     this process, best of three)."""
     from edu_recsys.mastery.answers import build_answers
-    from edu_recsys.mastery.features import _hstack_dense
 
     def best(fn):
         times = []
@@ -115,9 +114,10 @@ def _stage_costs(features, df) -> dict[str, float]:
 
     ans, t_ans = best(lambda: build_answers(df, merge_expanded=features.merge_expanded))
     q, t_hist = best(lambda: features.history_batch(ans))
-    _, t_dense = best(lambda: features._dense(q))
-    (S, Z), t_enc = best(lambda: features.encode_split(q))
-    _, t_csr = best(lambda: _hstack_dense(S, Z))
+    _, t_dense = best(lambda: features.dense_columns(q))
+    _, t_enc = best(lambda: features.encode_split(q))
+    _, t_encode = best(lambda: features.encode(q))
+    t_csr = max(t_encode - t_enc, 0.0)
     n = max(ans.n_answers, 1)
     us = 1e6 / n
     return {
