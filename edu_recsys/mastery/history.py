@@ -26,6 +26,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy.signal import lfilter
 
 __all__ = [
@@ -198,7 +199,8 @@ def _exclusive_decayed(xs, lam: float, start, first, powk) -> np.ndarray:
 
 
 def _exclusive_cumsum(xs: np.ndarray, first: np.ndarray) -> np.ndarray:
-    """sum_{j<i, same group} xs[j] for group-sorted xs (exact for integer values)."""
+    """sum_{j<i, same group} xs[j] for group-sorted xs (exact for integer values only:
+    the running sum of earlier groups enters the rounding)."""
     c = np.cumsum(xs)
     c -= xs
     # minus the running sum before each group (c[0] = 0 for the first group)
@@ -249,11 +251,15 @@ def scan(
     k = len(lams)
     idx = np.arange(m)
     n_sorted = idx - first
-    # exclusive group sums: cumulative sums minus each group's base (exact for the
-    # 0/1 outcomes; residual sums to about 1e-12)
+    # exclusive group sums: of the 0/1 outcomes, cumulative sums minus each group's
+    # base (exact); of the residuals, summed within each group from its start (pandas'
+    # grouped cumsum), so that no other group's rounding enters
     gs = _exclusive_cumsum(ys, first)
     rs = np.asarray(go.sort(r), dtype=float) if r is not None else None
-    grs = _exclusive_cumsum(rs, first) if rs is not None else np.zeros(m)
+    if rs is not None and m:
+        grs = pd.Series(rs).groupby(np.cumsum(start), sort=False).cumsum().to_numpy() - rs
+    else:
+        grs = np.zeros(m)
     dy = np.empty((m, k))
     dn = np.empty((m, k))
     dr = np.empty((m, k))

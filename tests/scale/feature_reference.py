@@ -1,10 +1,11 @@
 """Small reference designs of :class:`HistoryFeatures` (kept as ``data/feature_reference.npz``).
 
-``python -m tests.scale.feature_reference`` rewrites the file. It was generated once
-with the original (pandas groupby / CSC-stacking) implementation of
-``edu_recsys.mastery.history`` and ``features`` at commit 7ba12a7, before the
-vectorised rewrite, so that the test in ``test_feature_identity.py`` checks the new
-code against the old outputs. Regenerate it only for an intended change of a feature.
+``python -m tests.scale.feature_reference`` rewrites the file. It was generated with
+the original (pandas groupby / CSC-stacking) implementation of
+``edu_recsys.mastery.history`` and ``features`` (main at 4ceaa61, which adds the
+``transition`` and ``long_ability`` blocks to 7ba12a7's code), before the vectorised
+rewrite, so that ``test_feature_identity.py`` checks the new code against the old
+outputs. Regenerate it only for an intended change of a feature.
 """
 
 from __future__ import annotations
@@ -52,6 +53,16 @@ CONFIGS = {
         "time",
     ),
     "leaky_rows": (dict(blocks=_FULL, merge_expanded=False, cv=3), "expanded"),
+    "transition": (
+        dict(
+            blocks=_FULL + ("long_ability", "transition"),
+            windows=DAS3H_WINDOWS,
+            transition_concepts=5,
+            halflives=(1.0, 5.0, 30.0, 100.0),
+        ),
+        "time",
+    ),
+    "transition_expanded": (dict(blocks=_FULL + ("long_ability", "transition")), "expanded"),
 }
 
 
