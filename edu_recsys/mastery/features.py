@@ -152,12 +152,16 @@ class _PairMean:
         return np.bincount(self.pair_row, weights=values * self.w, minlength=self.n)
 
 
-def _answer_rows(Xa: sp.csr_matrix, ans: Answers) -> sp.csr_matrix:
-    """Per-row features from per-answer ones (no copy when every row is an answer)."""
+def _row_design(S: sp.csr_matrix, Z: np.ndarray, ans: Answers) -> sp.csr_matrix:
+    """Per-row CSR features from the per-answer split design: rows of one answer
+    share them. The rows are taken from the parts before they are joined (cheaper
+    than copying rows of the joined matrix); no copy when every row is an answer."""
     ra = ans.row_answer
-    if len(ra) == Xa.shape[0] and bool(np.all(ra[1:] > ra[:-1]) if len(ra) > 1 else True):
-        return Xa  # row i is answer i
-    return Xa[ra]
+    if not (len(ra) == S.shape[0] and (len(ra) < 2 or bool(np.all(ra[1:] > ra[:-1])))):
+        S = sp.csr_matrix(S)[ra]
+        # the dense block is stored column by column: gather along each column
+        Z = np.ascontiguousarray(Z.T)[:, ra].T
+    return _hstack_dense(S, Z)
 
 
 class _RowBlocks:
@@ -561,18 +565,21 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
     # --------------------------------------------------------------------- fit
     def fit(self, X: pd.DataFrame, y=None):
         """Learn the vocabularies, item priors and column scales from ``X``."""
-        self._fit_answers(X, y)
+        self._fit_answers(X, y, split=True)  # the design itself is not kept
         return self
 
     def fit_transform(self, X: pd.DataFrame, y=None, **fit_params):
         """Fit, then the features of ``X`` with cross-fitted item priors (per row)."""
-        Xa, ans = self._fit_answers(X, y)
-        return _answer_rows(Xa, ans)
+        Xa, ans = self._fit_answers(X, y, split=True)
+        return _row_design(Xa.sparse, Xa.dense, ans)
 
     def transform(self, X: pd.DataFrame) -> sp.csr_matrix:
         """Features of every row of ``X`` (rows of one answer share them)."""
-        Xa, ans = self.transform_answers(X)
-        return _answer_rows(Xa, ans)
+        check_is_fitted(self, "n_features_out_")
+        check_interactions(X)
+        ans = build_answers(X, merge_expanded=self.merge_expanded)
+        S, Z = self.encode_split(self.history_batch(ans))
+        return _row_design(S, Z, ans)
 
     def _fit_answers(
         self, X: pd.DataFrame, y=None, split: bool = False
