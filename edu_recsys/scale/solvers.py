@@ -179,12 +179,16 @@ def lbfgs_logistic(
         nonlocal evals
         evals += 1
         coef = u * pre
-        futs = client.map(partition_loss_grad, designs, coef=coef, pure=False)
+        # shipped once per evaluation under a fresh key (a large keyword argument of
+        # map would be turned into a task of a fixed name, reused across evaluations)
+        cf = client.scatter(coef, broadcast=True, hash=False)
+        futs = client.map(partition_loss_grad, designs, coef=cf, pure=False)
         loss = 0.0
         grad = np.zeros(d + 1)
         for lo, gr, _ in client.gather(futs):
             loss += lo
             grad += gr
+        del futs, cf
         w = coef[:-1]
         obj = C * loss + 0.5 * float(w @ w)
         grad *= C
