@@ -49,6 +49,7 @@ from edu_recsys.data.schema import STUDENT
 from edu_recsys.exceptions import InvalidDataError
 from edu_recsys.mastery.answers import build_answers
 from edu_recsys.mastery.features import FitCounts, HistoryFeatures, SplitDesign, merge_moments
+from edu_recsys.scale.errors import ScaleError
 
 __all__ = [
     "FitStats",
@@ -178,6 +179,12 @@ def fit_features(
         ``.features`` equals ``template.fit(concatenated partitions)``.
     """
     feats = clone(template) if template is not None else HistoryFeatures()
+    if "item_transition" in feats.blocks:
+        # its fitted transition counts are not among the additive FitCounts yet
+        raise ScaleError(
+            "the item_transition block is fitted in memory only (e.g. preset default_plus); "
+            "use a preset without it on Dask"
+        )
     students = student_order(partitions)
     fold_of, k = crossfit_folds(feats, students)
     fold_d = dask.delayed(fold_of)
