@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import dask
 from distributed import Client, LocalCluster
 
 __all__ = [
@@ -53,6 +54,7 @@ def dask_client(
     memory_limit: str | int | None = "4GiB",
     processes: bool = True,
     local_directory: str | None = None,
+    malloc_threshold: int | None = 256 * 2**20,
     **cluster_kwargs: Any,
 ) -> Iterator[Client]:
     """A Dask client for the duration of a ``with`` block.
@@ -68,6 +70,14 @@ def dask_client(
         are separate processes by default (no GIL contention, a memory limit per
         worker enforced by the nanny); ``processes=False`` runs threads in this
         process (tests, small data).
+    malloc_threshold : int or None
+        glibc's ``MALLOC_TRIM_THRESHOLD_`` and ``MALLOC_MMAP_THRESHOLD_`` (bytes) of the
+        worker processes. Dask's nanny sets the trim threshold to 64 KiB, which turns
+        every temporary array into fresh pages (``mmap`` + page faults): the feature
+        code then runs 2.6 times slower (measured: 2.26 vs 0.85 CPU s for a
+        250,000-answer partition). 256 MiB keeps temporaries on the heap while a
+        worker still returns freed memory above that. None: Dask's default. Set the
+        same variables on the workers of a remote cluster (``dask worker``).
     **cluster_kwargs
         More :class:`~distributed.LocalCluster` arguments.
 
@@ -100,7 +110,12 @@ def dask_client(
     if local_directory:
         kw["local_directory"] = local_directory
     kw.update(cluster_kwargs)
-    cluster = LocalCluster(**kw)
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    if malloc_threshold is not None:
+        environ["MALLOC_TRIM_THRESHOLD_"] = int(malloc_threshold)
+        environ["MALLOC_MMAP_THRESHOLD_"] = int(malloc_threshold)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        cluster = LocalCluster(**kw)
     client = Client(cluster)
     log.info("started a LocalCluster: %s workers x %s threads", n_workers, threads_per_worker)
     try:
