@@ -1,7 +1,7 @@
 """Mastery estimation (knowledge tracing) as scikit-learn estimators.
 
 >>> from edu_recsys.mastery import make_model
->>> model = make_model("default")          # or irt, pfa, das3h, best_lr, bkt, bkt_forget
+>>> model = make_model("default")  # or default_plus, irt, pfa, das3h, best_lr, bkt, bkt_forget
 
 Every model follows the tracer contract of :mod:`edu_recsys.mastery.tracer`:
 ``fit(interactions)``, ``predict_proba(interactions)`` (1-D P(correct) per row from
