@@ -224,7 +224,9 @@ def _run(args) -> int:
         print(model_note, file=sys.stderr)
     recommend = None
     if len(catalogue):
-        recommend = _recommend_callable(G, catalogue, history, tracer, lang)
+        recommend = _recommend_callable(
+            G, catalogue, history, tracer, lang, grade=info.get("grade")
+        )
     mastery = None
     if tracer is None:
         import pandas as pd
@@ -277,7 +279,7 @@ def _policy(store, info: dict):
     return HomeworkPolicy.model_validate(merged) if merged else None
 
 
-def _recommend_callable(G, catalogue, history, tracer, lang):
+def _recommend_callable(G, catalogue, history, tracer, lang, grade=None):
     """``(ids, k) -> DataFrame`` from the recommendation pipeline, or None without it."""
     try:
         from edu_recsys.recommend import Recommender
@@ -289,5 +291,9 @@ def _recommend_callable(G, catalogue, history, tracer, lang):
     if not ids:
         return None
     mastery = tracer.mastery(history, students=ids, concepts=list(G))
-    rec = Recommender(G, lang=lang).fit(catalogue, mastery, interactions=history)
+    # calibrated like the class report's mastery: concepts a student never answered get
+    # grade-aware values, not the tracer's population fallback
+    rec = Recommender(G, lang=lang, grade=grade, calibrate=grade is not None).fit(
+        catalogue, mastery, interactions=history
+    )
     return lambda students, k: rec.recommend_batch(list(students), k, reasons=False)

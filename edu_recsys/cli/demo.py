@@ -250,7 +250,10 @@ def run_demo(
         clock.lap("fit_s")
 
     mastery = tracer.mastery(history, students=ids, concepts=list(G))
-    rec = Recommender(G, lang=lang, random_state=seed).fit(cat, mastery, interactions=history)
+    # calibrated like the report's mastery (grade-aware values for never-answered concepts)
+    rec = Recommender(G, lang=lang, grade=8, calibrate=True, random_state=seed).fit(
+        cat, mastery, interactions=history
+    )
 
     def recommend(members, k):
         return rec.recommend_batch(list(members), k, reasons=False)
