@@ -216,6 +216,9 @@ class Serving:
         self._state: Any = None
         self._state_seq = 0
         self._student_seq: dict[str, int] = {}  # newest answer applied, per student
+        # student -> concept -> answers, kept in step with the online state: the evidence
+        # the grade calibration needs (online mastery has none)
+        self._answers: dict[str, dict[str, int]] = {}
         self._state_generation: int | None = None
         self._cache = _LRU(cache_size)
         self._dirty: set[str] = set()  # students whose snapshot is behind the state
@@ -264,6 +267,7 @@ class Serving:
             if len(history)
             else {}
         )
+        self._answers = _answer_counts(history)
         self._state_generation = generation
         self._mark_dirty(self._lagging_snapshots())
         log.info("online mastery state rebuilt from %d answers", len(history))
@@ -303,6 +307,9 @@ class Serving:
         ):
             update(sid, item, tuple(concepts), int(correct), timestamp=None if pd.isna(t) else t)
             self._student_seq[sid] = int(q)
+            counts = self._answers.setdefault(sid, {})
+            for c in concepts:
+                counts[c] = counts.get(c, 0) + 1
         self._state_seq = max(self._state_seq, int(max(seqs)))
         self._mark_dirty(set(rows["student_id"].tolist()))
 
@@ -666,18 +673,23 @@ class Serving:
         return self.store.put_graph(graph_id, G)
 
     # -- recommendations -----------------------------------------------------------------
-    def _recommender(self, graph_id: str | None, version: tuple) -> Any:
-        """A Recommender fitted for one subject graph (cached until the model, the
-        catalogue, the graphs or the generation change; fresh mastery is passed per call)."""
+    def _recommender(self, graph_id: str | None, version: tuple, grade: int | None = None) -> Any:
+        """A Recommender fitted for one subject graph and students' grade (cached until the
+        model, the catalogue, the graphs or the generation change; fresh mastery, calibrated
+        by :meth:`_calibrated` when the grade is known, is passed per call).
+
+        With a grade, cold-start students get the Recommender's grade-aware fallback."""
         Recommender = need("edu_recsys.recommend", "Recommender", "recommendations")
         tracer, model_id = self.tracer(sync=False)
-        key = ("recommender", graph_id, model_id, version[1], version[3])
+        key = ("recommender", graph_id, grade, model_id, version[1], version[3])
 
         def fit():
             G = self.store.get_graph(graph_id) if graph_id else None
             history = _model_input(self.store.interactions())
             long = tracer.mastery(history) if len(history) else None
-            return Recommender(G).fit(self.store.catalogue(), long, interactions=history)
+            return Recommender(G, grade=grade).fit(
+                self.store.catalogue(), long, interactions=history
+            )
 
         return self._cache.get_or_compute(key, fit)
 
@@ -704,24 +716,102 @@ class Serving:
         self._mastery_memo[student_id] = (seq, m)
         return m
 
+    def _calibrated(
+        self, mastery: dict[str, dict[str, float]], G: Any, grade: int | None
+    ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, str]]]:
+        """Online mastery with :func:`edu_recsys.mastery.calibrate.calibrate_arrays` applied
+        to the graph's concepts (vectorised over the students x concepts of ``mastery``).
+
+        ``mastery`` holds the whole group (one class: rule 1 uses its level). Returns the
+        calibrated mappings and, per student, ``concept -> rule`` of the changed cells.
+        Calibrated values are rounded to 1e-3 so that a tiny drift of the group's level
+        does not make every student's cached recommendations stale. Concepts without an
+        online value are left out (the Recommender's fallback applies to them). Without a grade or a
+        graph, or for a build without the calibration, the input comes back unchanged.
+        """
+        if grade is None or G is None or not mastery:
+            return mastery, {}
+        try:
+            from edu_recsys.mastery.calibrate import calibrate_arrays, concept_grades
+        except ImportError:
+            return mastery, {}
+        ids = list(mastery)
+        concepts = [str(c) for c in G.nodes]
+        nan = float("nan")
+        C = len(concepts)
+        X = np.empty((len(ids), C))
+        ev = np.zeros((len(ids), C))
+        has = np.zeros(len(ids), bool)
+        with self._lock:
+            for i, sid in enumerate(ids):
+                m = mastery[sid]
+                X[i] = np.fromiter((m.get(c, nan) for c in concepts), float, C)
+                counts = self._answers.get(sid)
+                if counts:
+                    has[i] = True
+                    ev[i] = np.fromiter((counts.get(c, 0) for c in concepts), float, C)
+        Xc, src = calibrate_arrays(
+            X, ev, concept_grades(G, concepts, int(grade)), int(grade), has_answers=has
+        )
+        # a cell the tracer gave no value keeps the Recommender's own grade-aware
+        # fallback (flagged unseen_concept) instead of the calibration's flat prior
+        changed = (src != "") & ~np.isnan(X)
+        out: dict[str, dict[str, float]] = {}
+        rules: dict[str, dict[str, str]] = {}
+        cidx = np.asarray(concepts, dtype=object)
+        for i, sid in enumerate(ids):
+            js = np.flatnonzero(changed[i])
+            if not len(js):
+                out[sid], rules[sid] = mastery[sid], {}
+                continue
+            m = dict(mastery[sid])
+            m.update(zip(cidx[js].tolist(), Xc[i, js].round(3).tolist()))
+            out[sid] = m
+            rules[sid] = dict(zip(cidx[js].tolist(), src[i, js].tolist()))
+        return out, rules
+
     def student_recommendations(
         self, student_id: str, *, k: int = 10, graph_id: str | None = None
     ) -> dict:
-        """Top-``k`` resources for a student with reasons (fresh online mastery)."""
+        """Top-``k`` resources for a student with reasons (fresh online mastery, calibrated
+        with the grade of the student's class when it has one: :meth:`_calibrated`, the
+        class being the group)."""
         version = self._sync()
         if not self.store.student_exists(student_id):
             raise UnknownIdError("student", student_id)
-        gid = graph_id or self._student_graph_id(student_id)
-        rec = self._recommender(gid, version)
-        table = rec.recommend(
-            student_id, k, mastery=self._online_mastery([student_id]).get(student_id)
-        )
+        class_id, class_graph, grade = self._student_class(student_id)
+        gid = graph_id or class_graph
+        rec = self._recommender(gid, version, grade)
+        rules: dict[str, str] = {}
+        mastery = self._online_mastery([student_id]).get(student_id)
+        if mastery is not None and grade is not None and gid is not None:
+            ids = self._class_roster(class_id, version)[1] if class_id else []
+            group = self._online_mastery(list(dict.fromkeys([student_id, *ids])))
+            if student_id in group:
+                G = self._graph_cached(gid, version)
+                cal, all_rules = self._calibrated(group, G, grade)
+                mastery, rules = cal[student_id], all_rules.get(student_id, {})
+        table = rec.recommend(student_id, k, mastery=mastery)
         return {
             "student_id": student_id,
             "graph_id": gid,
             "model_id": self._model_id,
-            "items": json_ready(table.to_dict(orient="records")),
+            "items": _flag_calibrated(json_ready(table.to_dict(orient="records")), rules),
         }
+
+    def _student_class(self, student_id: str) -> tuple[str | None, str | None, int | None]:
+        """(class id, graph id, grade) of the student's first class with a subject graph
+        (the class whose graph :meth:`_student_graph_id` picks)."""
+        with self.store.session() as s:
+            row = s.execute(
+                select(SchoolClass.class_id, SchoolClass.graph_id, SchoolClass.grade)
+                .join(Enrolment, Enrolment.class_id == SchoolClass.class_id)
+                .where(Enrolment.student_id == student_id, SchoolClass.graph_id.is_not(None))
+                .order_by(SchoolClass.class_id)
+            ).first()
+        if row is None:
+            return None, None, None
+        return row[0], row[1], None if row[2] is None else int(row[2])
 
     # -- learning paths ------------------------------------------------------------------
     def student_path(
@@ -936,28 +1026,52 @@ class Serving:
         return self._cache.get_or_compute(("roster", class_id, version[1], version[3]), build)
 
     def _class_recommendations(self, class_id: str, version: tuple, *, lang: str, k: int) -> dict:
-        # fresh online mastery per student; the class's batch mastery table is not needed
+        # fresh online mastery per student, calibrated with the class's grade (the class
+        # is the group of the calibration); the class's batch mastery table is not needed
         info, ids = self._class_roster(class_id, version)
-        rec = self._recommender(info["graph_id"], version)
+        grade = None if info.get("grade") is None else int(info["grade"])
+        rec = self._recommender(info["graph_id"], version, grade)
         with self._lock:  # read before the mastery: a later answer only makes rows stale
             tag = id(self._state)
             seen = {sid: (self._student_seq.get(sid, 0), tag) for sid in ids}
+        rules: dict[str, dict[str, str]] = {}
+        mastery: dict[str, dict[str, float]] | None = None
+        if grade is not None:
+            # every student's calibrated values (memoised online mastery: cheap); a row is
+            # recomputed when its student's answers or calibrated values changed
+            mastery, rules = self._calibrated(
+                self._online_mastery(ids), self._graph_cached(info["graph_id"], version), grade
+            )
+            for sid in ids:
+                r = rules.get(sid)
+                if r:
+                    vals = tuple(sorted((c, mastery[sid][c]) for c in r))
+                    seen[sid] = (*seen[sid], vals)
         memo = self._rec_rows.setdefault(rec, {})
         stale = [sid for sid in ids if memo.get((sid, k, lang), (None,))[0] != seen[sid]]
         if stale:  # only students with new answers (or a new state) are recomputed
-            mastery = self._online_mastery(stale)
-            table = rec.recommend_batch(stale, k, mastery=mastery, lang=lang)
+            if mastery is None:
+                mastery = self._online_mastery(stale)
+            table = rec.recommend_batch(
+                stale, k, mastery={s: mastery[s] for s in stale if s in mastery}, lang=lang
+            )
             fresh: dict[str, list] = {sid: [] for sid in stale}
             for row in json_ready(table.to_dict(orient="records")):
                 fresh[row["student_id"]].append(row)
             for sid in stale:
-                memo[(sid, k, lang)] = (seen[sid], fresh[sid])
+                memo[(sid, k, lang)] = (seen[sid], _flag_calibrated(fresh[sid], rules.get(sid, {})))
         return {
             "class_id": class_id,
             "model_id": self._model_id,
             "k": k,
             "students": [{"student_id": s, "items": memo[(s, k, lang)][1]} for s in ids],
         }
+
+    def _graph_cached(self, graph_id: str, version: tuple) -> Any:
+        """A stored graph, read once per configuration version."""
+        return self._cache.get_or_compute(
+            ("graph", graph_id, version[3]), lambda: self.store.get_graph(graph_id)
+        )
 
     def _class_dashboard(self, class_id: str, version: tuple, *, lang: str, k: int) -> str:
         from edu_recsys.classroom.items import item_analysis
@@ -1051,3 +1165,27 @@ def _rows_between(session: Session, after: int, before: int) -> pd.DataFrame:
 def _model_input(history: pd.DataFrame) -> pd.DataFrame:
     """The canonical table a tracer expects (store bookkeeping columns dropped)."""
     return history.drop(columns=[c for c in ("seq", "event_id") if c in history.columns])
+
+
+def _answer_counts(history: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """student -> concept -> number of answers (the evidence of the calibration)."""
+    if history.empty:
+        return {}
+    h = history[["student_id", "concept_ids"]].explode("concept_ids").dropna()
+    n = h.groupby(["student_id", "concept_ids"]).size()
+    out: dict[str, dict[str, int]] = {}
+    for (sid, c), k in n.items():
+        out.setdefault(str(sid), {})[str(c)] = int(k)
+    return out
+
+
+def _flag_calibrated(rows: list[dict], rules: dict[str, str]) -> list[dict]:
+    """Mark the recommendation rows whose concept's mastery was calibrated: ``calibrated``
+    in ``fallback`` (as the Recommender flags its own) and the rule in ``calibration``."""
+    for row in rows:
+        rule = rules.get(row.get("concept_id") or "", "")
+        row["calibration"] = rule
+        flags = [f for f in (row.get("fallback") or "").split(";") if f]
+        if rule and "calibrated" not in flags:
+            row["fallback"] = ";".join([*flags, "calibrated"])
+    return rows
