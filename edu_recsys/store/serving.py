@@ -35,6 +35,7 @@ Everything domain-specific is delegated to the library: ``edu_recsys.mastery``
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import json
@@ -211,6 +212,11 @@ class Serving:
         self._lock = threading.RLock()  # tracer, state and their bookkeeping
         self._write_lock = threading.RLock()  # ingest / refit / erase / flush in this process
         self._flush_lock = threading.Lock()  # one snapshot flush at a time
+        # writers (ingest/refit/erase) announce themselves so that a snapshot flush steps
+        # aside between its steps: a lock is not fair, and the flushing thread would
+        # otherwise take it back before a waiting ingest wakes up
+        self._writers_waiting = 0
+        self._writers_cond = threading.Condition()
         self._tracer: Any = None
         self._model_id: int | None = None
         self._state: Any = None
@@ -323,6 +329,28 @@ class Serving:
             return self._tracer, int(self._model_id)
 
     # -- ingestion -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _writer(self):
+        """The write lock for an ingest, refit or erasure, ahead of a flush's next step."""
+        with self._writers_cond:
+            self._writers_waiting += 1
+        try:
+            self._write_lock.acquire()
+        finally:
+            with self._writers_cond:
+                self._writers_waiting -= 1
+                self._writers_cond.notify_all()
+        try:
+            yield
+        finally:
+            self._write_lock.release()
+
+    def _let_writers_through(self) -> None:
+        # bounded: a writer that is itself inside a flush (re-entrant lock) must not
+        # make the flush wait for ever
+        with self._writers_cond:
+            self._writers_cond.wait_for(lambda: self._writers_waiting == 0, timeout=1.0)
+
     def ingest(self, interactions: pd.DataFrame) -> IngestResult:
         """Store a batch atomically and update the students' mastery online.
 
@@ -330,7 +358,7 @@ class Serving:
         fails the state is rebuilt from the store on the next use, so it never holds
         answers that were not stored. The students' snapshots follow (written behind).
         """
-        with self._write_lock:
+        with self._writer():
             try:
                 self._sync()
             except NoModelError:
@@ -425,6 +453,7 @@ class Serving:
             rows: list[dict] = []
             try:
                 for i in range(0, len(students), SNAPSHOT_STEP):
+                    self._let_writers_through()
                     with self._write_lock, self._lock:
                         if self._state is not state:
                             break
@@ -442,6 +471,7 @@ class Serving:
                             }
                             for sid in students[i : i + SNAPSHOT_STEP]
                         )
+                self._let_writers_through()
                 with self._write_lock:
                     with self._lock:
                         if self._state is not state:  # rebuilt: it marks what lags
@@ -471,7 +501,7 @@ class Serving:
         """Fit a mastery model on every stored answer, store it and make it active."""
         make_model = need("edu_recsys.mastery", "make_model", "mastery model fitting")
         name = model or self.default_model
-        with self._write_lock:
+        with self._writer():
             last = self.store.max_seq()
             history = self.store.interactions(until_seq=last)
             if history.empty:
@@ -507,7 +537,7 @@ class Serving:
         With ``refit`` (default) the active model is refitted without the student's
         answers when it had been fitted on them, so that no derived state is left.
         """
-        with self._write_lock:
+        with self._writer():
             out = self.store.erase_student(student_id)
             with self._lock:
                 self._state = None
