@@ -535,6 +535,17 @@ def _resolve_budget(
     return float(min(budget_minutes, cap))
 
 
+def _homework_mastery(mastery, G, grade, history, roster, p_success, bank_df, *, calibrate):
+    """The mastery matrix both homework functions select from, class-calibrated or as
+    given, with predicted success shifted to match; and the flags to report."""
+    if not calibrate:
+        M = mastery if isinstance(mastery, MasteryMatrix) else mastery_matrix(mastery, roster, G)
+        return M, p_success, []
+    cal = calibrate_mastery(mastery, G, grade=grade, history=history, roster=roster)
+    flags = ["class_calibrated"] if cal.n_changed else []
+    return cal.matrix, cal.shift_success(p_success, bank_df), flags
+
+
 def personal_homework(
     mastery: pd.DataFrame | MasteryMatrix,
     G: nx.DiGraph,
@@ -632,15 +643,9 @@ def personal_homework(
         "rule": policy.rule_text(grade, subject, lang),
     }
     bank_df = item_bank(items)
-    flags: list[str] = []
-    if calibrate and budget > 0:
-        cal = calibrate_mastery(mastery, G, grade=grade, history=history, roster=roster)
-        M = cal.matrix
-        p_success = cal.shift_success(p_success, bank_df)
-        if cal.n_changed:
-            flags.append("class_calibrated")
-    else:
-        M = mastery if isinstance(mastery, MasteryMatrix) else mastery_matrix(mastery, roster, G)
+    M, p_success, flags = _homework_mastery(
+        mastery, G, grade, history, roster, p_success, bank_df, calibrate=calibrate and budget > 0
+    )
     students = M.students
     concepts = [c for c in M.concepts if c in G]
     bank = _Bank(bank_df, concepts)
@@ -949,15 +954,9 @@ def class_homework(
         policy = HomeworkPolicy.model_validate(dict(policy))
     budget = _resolve_budget(policy, grade, subject, budget_minutes)
     bank_df = item_bank(items)
-    flags: list[str] = []
-    if calibrate and budget > 0:
-        cal = calibrate_mastery(mastery, G, grade=grade, history=history, roster=roster)
-        M = cal.matrix
-        p_success = cal.shift_success(p_success, bank_df)
-        if cal.n_changed:
-            flags.append("class_calibrated")
-    else:
-        M = mastery if isinstance(mastery, MasteryMatrix) else mastery_matrix(mastery, roster, G)
+    M, p_success, flags = _homework_mastery(
+        mastery, G, grade, history, roster, p_success, bank_df, calibrate=calibrate and budget > 0
+    )
     concepts = [c for c in M.concepts if c in G]
     bank = _Bank(bank_df, concepts)
     has = M.has_answers.to_numpy()

@@ -226,6 +226,20 @@ def _partial_fit(model: SGDClassifier, design, seed: int) -> SGDClassifier:
     return model
 
 
+def _sgd_model(alpha: float, eta0: float, random_state: int) -> SGDClassifier:
+    # averaged SGD on the L2 log-loss (alpha = 1 / (C n)): the same objective as L-BFGS
+    return SGDClassifier(
+        loss="log_loss",
+        penalty="l2",
+        alpha=alpha,
+        learning_rate="adaptive",
+        eta0=eta0,
+        average=True,
+        random_state=random_state,
+        tol=None,
+    )
+
+
 def sgd_logistic(
     make_design,
     partitions: Sequence[Any],
@@ -259,16 +273,7 @@ def sgd_logistic(
         The averaged SGD solution.
     """
     alpha = 1.0 / (C * n_rows)
-    model = SGDClassifier(
-        loss="log_loss",
-        penalty="l2",
-        alpha=alpha,
-        learning_rate="adaptive",
-        eta0=eta0,
-        average=True,
-        random_state=random_state,
-        tol=None,
-    )
+    model = _sgd_model(alpha, eta0, random_state)
     rng = np.random.default_rng(random_state)
     t0 = time.time()
     state = dask.delayed(model)
@@ -308,16 +313,7 @@ def sgd_logistic_futures(
     from distributed import default_client
 
     client = client or default_client()
-    model = SGDClassifier(
-        loss="log_loss",
-        penalty="l2",
-        alpha=1.0 / (C * n_rows),
-        learning_rate="adaptive",
-        eta0=eta0,
-        average=True,
-        random_state=random_state,
-        tol=None,
-    )
+    model = _sgd_model(1.0 / (C * n_rows), eta0, random_state)
     rng = np.random.default_rng(random_state)
     t0 = time.time()
     state = client.scatter(model)

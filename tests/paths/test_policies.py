@@ -57,7 +57,8 @@ def test_graph_episodes():
     again = GraphPathEnv(G, random_state=3).episodes(5)
     assert [e.history for e in eps] == [e.history for e in again]
     for e in eps:
-        assert 1 <= len(e.targets) <= 3 and len(e.history) == 20
+        assert 1 <= len(e.targets) <= 3
+        assert len(e.history) == 20
         assert env.exam(e) < len(e.targets)
         assert all(env.model.grade_of[t] >= 8 for t in e.targets)
     out = evaluate_policies(env, ["default", "greedy-weakest", "oracle"], 3, 4)
