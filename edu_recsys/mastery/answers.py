@@ -24,7 +24,14 @@ import pandas as pd
 from edu_recsys.data.schema import CONCEPTS, CORRECT, ITEM, STUDENT, TIMESTAMP
 from edu_recsys.exceptions import InvalidDataError
 
-__all__ = ["Answers", "build_answers", "check_interactions", "concept_pairs"]
+__all__ = [
+    "Answers",
+    "build_answers",
+    "check_interactions",
+    "concept_pairs",
+    "answer_range",
+    "student_chunks",
+]
 
 
 def check_interactions(
@@ -233,4 +240,61 @@ def build_answers(X: pd.DataFrame, *, merge_expanded: bool = True) -> Answers:
         student_ids=np.asarray(student_ids, dtype=object),
         item_ids=np.asarray(item_ids, dtype=object),
         concept_ids=concept_ids,
+    )
+
+
+def student_chunks(ans: Answers, size: int) -> list[tuple[int, int]]:
+    """Ranges ``[a, b)`` of answers that cover ``ans`` in order, each made of whole
+    students and at most ``size`` answers long (unless one student has more).
+
+    Every history feature depends on one student's earlier answers only, so a table
+    can be encoded range by range (:meth:`HistoryFeatures.design`): ranges of a few
+    ten thousand answers keep each column of the design in the processor's cache.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"student_id": list("aaabbc"), "item_id": list("xyxyxy"),
+    ...                    "concept_ids": [("k",)] * 6, "correct": [1, 0, 1, 1, 0, 1]})
+    >>> student_chunks(build_answers(df), 4)
+    [(0, 3), (3, 6)]
+    """
+    n = ans.n_answers
+    if n <= size:
+        return [(0, n)]
+    st = ans.student
+    starts = np.flatnonzero(np.r_[True, st[1:] != st[:-1]])
+    out: list[tuple[int, int]] = []
+    a = 0
+    while a < n:
+        if a + size >= n:
+            b = n
+        else:
+            k = int(np.searchsorted(starts, a + size, side="right")) - 1
+            b = int(starts[k])  # the last student start that keeps the range within size
+            if b <= a:  # the student starting at a alone has more than size answers
+                b = int(starts[k + 1]) if k + 1 < len(starts) else n
+        out.append((a, b))
+        a = b
+    return out
+
+
+def answer_range(ans: Answers, a: int, b: int) -> Answers:
+    """Answers ``a .. b-1`` (whole students) as their own :class:`Answers`, for
+    encoding a table in ranges: codes and id tables are shared with ``ans``, pairs are
+    re-based; the input-row fields (``row_answer``) are empty (rows stay with ``ans``)."""
+    pa = ans.pair_answer
+    lo, hi = np.searchsorted(pa, [a, b])
+    return Answers(
+        student=ans.student[a:b],
+        item=ans.item[a:b],
+        y=ans.y[a:b],
+        pos=ans.pos[a:b],
+        time=ans.time[a:b] if ans.time is not None else None,
+        pair_answer=pa[lo:hi] - a,
+        pair_concept=ans.pair_concept[lo:hi],
+        row_answer=np.zeros(0, np.int64),
+        first_row=ans.first_row[a:b],
+        student_ids=ans.student_ids,
+        item_ids=ans.item_ids,
+        concept_ids=ans.concept_ids,
     )

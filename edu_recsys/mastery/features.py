@@ -63,7 +63,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from edu_recsys.exceptions import InvalidDataError
-from edu_recsys.mastery.answers import Answers, build_answers, check_interactions
+from edu_recsys.mastery import compiled
+from edu_recsys.mastery.answers import (
+    Answers,
+    answer_range,
+    build_answers,
+    check_interactions,
+    student_chunks,
+)
 from edu_recsys.mastery.history import GroupOrder, Stats, WindowIndex, scan
 
 __all__ = [
@@ -125,6 +132,11 @@ DAS3H_WINDOWS = (3600.0, 86400.0, 604800.0, 2592000.0, float("inf"))
 _EPS = 1e-4
 
 
+#: answers per range of :meth:`HistoryFeatures.design` (whole students): a range's
+#: columns (8 bytes per answer) stay in a core's cache, the steps are memory-bound
+DESIGN_CHUNK = 1 << 16
+
+
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, _EPS, 1 - _EPS)
     return np.log(p / (1 - p))
@@ -145,11 +157,28 @@ class _PairMean:
             # weight 1/count per pair, summed in pair order (as a CSR product would)
             self.w = 1.0 / cnt[pair_row] if len(pair_row) else np.zeros(0)
 
+    def onehot(self, codes: np.ndarray, k: int) -> np.ndarray:
+        """``(k, n_rows)``: row j is the mean of ``codes == j`` over each row's pairs."""
+        if self.identity:
+            return _onehot_rows(codes, k)
+        if compiled.enabled():
+            return compiled.onehot_pair_mean(self.pair_row, codes, self.w, k, self.n)
+        return np.stack([self((codes == j).astype(float)) for j in range(k)])
+
     def __call__(self, values: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=float)
         if self.identity:
             return values
+        if compiled.enabled():
+            return compiled.pair_sum(self.pair_row, values, self.w, self.n)
         return np.bincount(self.pair_row, weights=values * self.w, minlength=self.n)
+
+
+def _onehot_rows(codes: np.ndarray, k: int) -> np.ndarray:
+    """``(k, n)`` float: row j is ``codes == j``."""
+    if compiled.enabled():
+        return compiled.onehot_rows(codes, k)
+    return np.stack([(codes == j).astype(float) for j in range(k)])
 
 
 def _row_design(S: sp.csr_matrix, Z: np.ndarray, ans: Answers) -> sp.csr_matrix:
@@ -207,6 +236,10 @@ class _RowBlocks:
         data = np.empty(nnz)
         indices = np.empty(nnz, idx)
         nxt = indptr[:-1].copy()  # next free slot of every row
+        if compiled.enabled():
+            for r, c, v in self.blocks:
+                compiled.fill_rows(nxt, r, c, v, data, indices)
+            return sp.csr_matrix((data, indices, indptr.astype(idx)), shape=(n, self.width))
         for (r, c, v), cnt in zip(self.blocks, counts):
             if not len(r):
                 continue
@@ -578,7 +611,7 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_out_")
         check_interactions(X)
         ans = build_answers(X, merge_expanded=self.merge_expanded)
-        S, Z = self.encode_split(self.history_batch(ans))
+        S, Z = self.design(ans)
         return _row_design(S, Z, ans)
 
     def _fit_answers(
@@ -794,7 +827,35 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_out_")
         check_interactions(X)
         ans = build_answers(X, merge_expanded=self.merge_expanded)
-        return self._answers_matrix(ans), ans
+        return _hstack_dense(*self.design(ans)), ans
+
+    def design(
+        self, ans: Answers, item_p: np.ndarray | None = None, *, scaled: bool = True
+    ) -> tuple[sp.csr_matrix, np.ndarray]:
+        """``encode_split(history_batch(ans, item_p), scaled=scaled)`` of a whole table,
+        computed in ranges of whole students (:func:`student_chunks`, ``DESIGN_CHUNK``
+        answers): the same matrices, but every step works on columns that stay in
+        cache (about 1.5x faster on 250,000 answers). Fitted transformers only.
+        """
+        check_is_fitted(self, "n_features_out_")
+        ranges = student_chunks(ans, DESIGN_CHUNK)
+        if len(ranges) == 1:
+            return self.encode_split(self.history_batch(ans, item_p=item_p), scaled=scaled)
+        buf = np.empty((len(self.feature_names_) - self.n_sparse_, ans.n_answers))
+        parts = []
+        for a, b, q in self.iter_batches(ans, item_p, ranges):
+            parts.append(self.encode_split(q, scaled=scaled, dense_out=buf[:, a:b])[0])
+        return sp.vstack(parts, format="csr"), buf.T
+
+    def iter_batches(self, ans: Answers, item_p: np.ndarray | None = None, ranges=None):
+        """``(a, b, history_batch)`` of the answers ``a .. b-1`` of each range of whole
+        students (``ranges`` from :func:`student_chunks` by default): for consumers
+        that need no whole-table design (e.g. predictions, range by range)."""
+        if ranges is None:
+            ranges = student_chunks(ans, DESIGN_CHUNK)
+        for a, b in ranges:
+            sub = ans if (a, b) == (0, ans.n_answers) else answer_range(ans, a, b)
+            yield a, b, self.history_batch(sub, item_p=None if item_p is None else item_p[a:b])
 
     def _local_maps(self, ans: Answers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         item_idx = self._item_index.get_indexer(pd.Index(ans.item_ids, dtype=object))[ans.item]
@@ -869,18 +930,16 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         return batch
 
     def _event_windows(self, group, t, y, order=None) -> np.ndarray:
+        if compiled.enabled():
+            go = order if order is not None else GroupOrder.of(group)
+            o = go.order if go.order is not None else np.arange(len(group))
+            return compiled.window_counts(o, go.start, t, y, self.windows_)
         idx = WindowIndex(group, t, y, order=order)
         # shape (n, n_windows, 2), stored window by window: each count is contiguous
         out = np.empty((self.n_windows_, 2, len(group))).transpose(2, 0, 1)
         for j, w in enumerate(self.windows_):
             out[:, j, 0], out[:, j, 1] = idx.at_events(w)
         return out
-
-    def _answers_matrix(
-        self, ans: Answers, item_p: np.ndarray | None = None, fitting: bool = False
-    ) -> sp.csr_matrix:
-        batch = self.history_batch(ans, item_p=item_p)
-        return self.encode(batch, fitting=fitting)
 
     # ------------------------------------------------------------------ encode
     def _counts(self, n: np.ndarray, w: np.ndarray, win: np.ndarray | None, kinds, transform):
@@ -918,9 +977,14 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         pos = [names.index(k) for k in keys if k in names]
         return [(i, j) for a, i in enumerate(pos) for j in pos[a + 1 :]]
 
-    def _dense_buffer(self, q: QueryBatch, interactions: bool = True):
+    def _dense_buffer(self, q: QueryBatch, interactions: bool = True, standardise=None, out=None):
         """``(buffer, names, blocks, pairs)``: the dense columns as the first rows of a
-        ``(d + len(pairs), n)`` buffer whose last rows are left for the products."""
+        ``(d + len(pairs), n)`` buffer whose last rows are left for the products.
+
+        ``standardise=(mean, scale)`` stores ``(column - mean) / scale`` instead (the
+        same operations as standardising the buffer afterwards, done while each column
+        is in cache rather than in two more passes over the whole block). ``out``: the
+        buffer to fill (e.g. a range of columns of a larger one)."""
         cols: list[np.ndarray] = []
         names: list[str] = []
         blocks: list[str] = []
@@ -980,12 +1044,12 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
             add(
                 "recent",
                 [f"total:last3={k}" for k in range(15)],
-                [(q.tot.last3 == k).astype(float) for k in range(15)],
+                list(_onehot_rows(q.tot.last3, 15)),
             )
             add(
                 "recent",
                 [f"concept:last3={k}" for k in range(15)],
-                [pmean((q.cpt.last3 == k).astype(float)) for k in range(15)],
+                list(pmean.onehot(q.cpt.last3, 15)),
             )
             st = q.tot.streak
             add(
@@ -1039,9 +1103,18 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
             add("elapsed", ["total:elapsed", "concept:elapsed"], [et, pmean(ec)])
         pairs = self._interaction_pairs(names) if interactions else []
         # stored column by column: every later step works on whole columns
-        D = np.empty((len(cols) + len(pairs), n))
+        shape = (len(cols) + len(pairs), n)
+        if out is not None and out.shape != shape:
+            raise ValueError(f"dense buffer of shape {out.shape}, expected {shape}")
+        D = out if out is not None else np.empty(shape)
+        if standardise is not None and len(standardise[0]) != len(cols):
+            raise ValueError(f"expected {len(standardise[0])} dense columns, got {len(cols)}")
         for j, c in enumerate(cols):
-            D[j] = c
+            if standardise is None:
+                D[j] = c
+            else:
+                np.subtract(c, standardise[0][j], out=D[j])
+                D[j] /= standardise[1][j]
         return D, names, blocks, pairs
 
     def _signal(self, z: np.ndarray, prefixes: tuple[str, ...]) -> np.ndarray:
@@ -1063,7 +1136,7 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         return _hstack_dense(S, Z)
 
     def encode_split(
-        self, q: QueryBatch, fitting: bool = False, scaled: bool = True
+        self, q: QueryBatch, fitting: bool = False, scaled: bool = True, dense_out=None
     ) -> tuple[sp.csr_matrix, np.ndarray]:
         """The design matrix as a sparse part (CSR) and the dense columns that follow it
         (an ``(n, d)`` array stored column by column).
@@ -1071,8 +1144,12 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
         With ``scaled=False`` the dense columns are left unscaled and the interaction
         columns zero; :meth:`scale_dense` finishes them later (a fit over partitions
         keeps such designs while the scaling is being merged). Not with the
-        ``*_slopes`` blocks, whose sparse values need the scaling.
+        ``*_slopes`` blocks, whose sparse values need the scaling. ``dense_out``: a
+        ``(d, n)`` array (e.g. columns of a larger one) that receives the dense block
+        (returned as its transpose), fitted transformers only.
         """
+        if dense_out is not None and fitting:
+            raise ValueError("dense_out is for fitted transformers (fitting=False)")
         if not scaled and self._needs("item_slopes", "concept_slopes"):
             raise ValueError("the *_slopes blocks need scaled=True")
         n = q.n
@@ -1133,7 +1210,10 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
             slices["transition"] = slice(lo, parts.width)
             if fitting:
                 names += self._transition_names()
-        buf, dnames, dblocks, pairs = self._dense_buffer(q)
+        # a fitted transformer standardises while it fills the buffer
+        pre = scaled and not fitting and hasattr(self, "dense_mean_")
+        std = (self.dense_mean_, self.dense_scale_) if pre else None
+        buf, dnames, dblocks, pairs = self._dense_buffer(q, standardise=std, out=dense_out)
         d = len(dnames)
         Z = np.zeros((n, 0))
         if d:
@@ -1149,7 +1229,7 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
                     names += dnames + [f"{dnames[i]}*{dnames[j]}" for i, j in pairs]
                 buf[d:] = 0.0
                 pairs = []
-            else:
+            elif not pre:
                 # in place: the dense block is the largest array of a fit
                 zt -= self.dense_mean_[:, None]
                 zt /= self.dense_scale_[:, None]

@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
+from edu_recsys.mastery import compiled
+
 __all__ = [
     "Stats",
     "KeyState",
@@ -246,6 +248,9 @@ def scan(
     """
     m = len(group)
     go = order if order is not None else GroupOrder.of(group)
+    if compiled.enabled():
+        o = go.order if go.order is not None else np.arange(m)
+        return Stats(*compiled.scan_sorted(o, go.start, y, r, pos, t, lams))
     start, first = go.start, go.first
     ys = np.asarray(go.sort(y), dtype=float)
     k = len(lams)
@@ -467,7 +472,9 @@ class WindowIndex:
         idx = np.arange(m)
         if np.isfinite(window):
             left = np.searchsorted(self.key, self.key - int(np.ceil(window)), side="left")
-            left = np.maximum(left, self.first)
+            # within the group's earlier answers (a missing time counts as 0 and can
+            # put a group's keys out of order: never a negative count)
+            left = np.minimum(np.maximum(left, self.first), idx)
         else:
             left = self.first
         cnt = (idx - left).astype(float)

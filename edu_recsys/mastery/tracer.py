@@ -309,8 +309,11 @@ class FeatureTracer(BaseTracer):
         from edu_recsys.mastery.answers import build_answers
 
         ans = build_answers(X, merge_expanded=self.features_.merge_expanded)
-        q = self.features_.history_batch(ans)
-        return expit(self._margin(q)), ans
+        # range by range of whole students: each range's design stays in cache
+        m = np.empty(ans.n_answers)
+        for a, b, q in self.features_.iter_batches(ans):
+            m[a:b] = self._margin(q)
+        return expit(m), ans
 
     def _fitted_concepts(self) -> np.ndarray:
         return self.features_.concepts_.copy()

@@ -116,13 +116,13 @@ def partition_item_prior(feats: HistoryFeatures, ans, fold_of: pd.Series, st: Fi
 def _pass2(df, feats: HistoryFeatures, fold_of, st: FitCounts, keep: bool):
     """Moments of the unscaled dense columns (and the unscaled design when kept)."""
     ans = build_answers(df, merge_expanded=feats.merge_expanded)
-    q = feats.history_batch(ans, item_p=feats.crossfit_item_prior(ans, st, fold_of))
+    item_p = feats.crossfit_item_prior(ans, st, fold_of)
     if keep:
         # unscaled dense columns, interaction columns left for scale_dense
-        S, Z = feats.encode_split(q, scaled=False)
+        S, Z = feats.design(ans, item_p=item_p, scaled=False)
         dense = Z[:, : len(feats.dense_names_)]
     else:
-        dense, _, _ = feats.dense_columns(q)
+        dense, _, _ = feats.dense_columns(feats.history_batch(ans, item_p=item_p))
     n = dense.shape[0]
     if n == 0:
         moments = (0, np.zeros(dense.shape[1]), np.zeros(dense.shape[1]))
@@ -270,7 +270,7 @@ def training_design(df: pd.DataFrame, fitted: FittedFeatures) -> tuple[Any, np.n
     feats = fitted.features
     ans = build_answers(df, merge_expanded=feats.merge_expanded)
     item_p = feats.crossfit_item_prior(ans, fitted.stats, fitted.fold_of)
-    S, Z = feats.encode_split(feats.history_batch(ans, item_p=item_p))
+    S, Z = feats.design(ans, item_p=item_p)
     # the dense block stays column-major, as in the in-memory fit (same BLAS sums)
     return SplitDesign(S.tocsr(), Z), ans.y.astype(float), ans
 
@@ -285,5 +285,5 @@ def design_partition(df: pd.DataFrame, features: HistoryFeatures):
     :class:`~edu_recsys.mastery.features.SplitDesign`: sparse CSR columns and the
     dense block, no per-row CSR) and its answers."""
     ans = build_answers(df, merge_expanded=features.merge_expanded)
-    S, Z = features.encode_split(features.history_batch(ans))
+    S, Z = features.design(ans)
     return SplitDesign(S, Z), ans
