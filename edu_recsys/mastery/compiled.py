@@ -121,7 +121,10 @@ def _window_counts(order, start, t, t0, y, spans, out):
 
     ``spans[j]`` is the window's length in whole seconds (``-1``: unbounded). An
     earlier event counts when its whole-second time offset is at least the event's
-    minus the span (the binary search of :class:`~edu_recsys.mastery.history.WindowIndex`).
+    minus the span: the first such position in ``[first, i]``, as the binary search of
+    :class:`~edu_recsys.mastery.history.WindowIndex` finds it. While a group's times
+    are in order that position only moves forward (a pointer per window); after a
+    time out of order (a missing one counts as 0) the rest of the group searches.
     ``out`` has shape ``(n_windows, 2, m)`` (attempts, wins), event order.
     """
     m = order.shape[0]
@@ -129,7 +132,9 @@ def _window_counts(order, start, t, t0, y, spans, out):
     key = np.empty(m, np.int64)
     cw = np.empty(m + 1)
     cw[0] = 0.0
+    left = np.zeros(nw, np.int64)
     first = 0
+    in_order = True
     for i in range(m):
         e = order[i]
         tv = t[e]
@@ -139,22 +144,32 @@ def _window_counts(order, start, t, t0, y, spans, out):
         cw[i + 1] = cw[i] + y[e]
         if start[i]:
             first = i
+            in_order = True
+            for j in range(nw):
+                left[j] = i
+        elif key[i] < key[i - 1]:
+            in_order = False
         for j in range(nw):
             if spans[j] < 0:
-                left = first
+                lo = first
             else:
                 target = key[i] - spans[j]
-                lo = first
-                hi = i
-                while lo < hi:  # first position in [first, i] with key >= target
-                    mid = (lo + hi) >> 1
-                    if key[mid] < target:
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                left = lo
-            out[j, 0, e] = i - left
-            out[j, 1, e] = cw[i] - cw[left]
+                if in_order:
+                    lo = left[j]
+                    while key[lo] < target:
+                        lo += 1
+                    left[j] = lo
+                else:
+                    lo = first
+                    hi = i
+                    while lo < hi:  # first position in [first, i] with key >= target
+                        mid = (lo + hi) >> 1
+                        if key[mid] < target:
+                            lo = mid + 1
+                        else:
+                            hi = mid
+            out[j, 0, e] = i - lo
+            out[j, 1, e] = cw[i] - cw[lo]
 
 
 def _pair_sum(pair_row, values, w, out):
