@@ -4,7 +4,7 @@ planning time on a 150-concept graph.
 Usage::
 
     nice python benchmarks/bench_paths.py [--learners 1000] [--steps 20] [--seed 0]
-        [--json PATH] [--quick] [--parts kss,calibration,math,planning]
+        [--json PATH] [--quick] [--parts kss,calibration,math,planning] [--tutor truth|answers]
 
 Parts (each documented in ``docs/paths.md``):
 
@@ -12,7 +12,8 @@ Parts (each documented in ``docs/paths.md``):
 * ``calibration``: KSS without warm-up, the setting of the issue's reference figures
   (random ~0.18, topological ~0.14, greedy-weakest ~0.65, one-step lookahead on the
   truth ~0.47, two-step ~0.82), for both readings of the gate rule.
-* ``math``: ``edu-recsys bench paths --env math7-9``.
+* ``math``: ``edu-recsys bench paths --env math7-9`` (``--tutor`` as there: what the
+  episode generator reads, ``truth`` by default).
 * ``planning``: planning time per step on a 150-concept graph (the first 150 concepts of
   ``math-7-9`` in learning order): the benchmark policy per step, and
   :class:`~edu_recsys.paths.PathPlanner` re-planning a whole path after each answer.
@@ -95,9 +96,9 @@ def part_calibration(args) -> dict:
 
 
 def part_math(args) -> dict:
-    env = GraphPathEnv(load_graph("math-7-9"), args.seed, name="math7-9")
+    env = GraphPathEnv(load_graph("math-7-9"), args.seed, name="math7-9", tutor=args.tutor)
     out = evaluate_policies(env, _policies("math7-9"), args.learners, args.steps, progress=True)
-    _table("math-7-9 (20-step warm-up)", out)
+    _table(f"math-7-9 (20-step warm-up, tutor={args.tutor})", out)
     return _strip(out)
 
 
@@ -151,6 +152,7 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     ap.add_argument("--quick", action="store_true", help="100 learners")
     ap.add_argument("--parts", default=",".join(PARTS))
+    ap.add_argument("--tutor", choices=["truth", "answers"], default="truth")
     args = ap.parse_args()
     if args.quick:
         args.learners = 100
@@ -158,6 +160,7 @@ def main() -> None:
         "learners": args.learners,
         "steps": args.steps,
         "seed": args.seed,
+        "tutor": args.tutor,
         "load_average_at_start": list(os.getloadavg()),
         "cpus": os.cpu_count(),
     }

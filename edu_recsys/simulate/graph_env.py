@@ -16,8 +16,21 @@ model (:mod:`edu_recsys.simulate.learners`) on a real curriculum graph:
   (the bank's calibrated parameters are public: :meth:`item_model`).
 * **Warm-up**: 20 steps of a noisy tutor inside the targets' prerequisite closure (retry
   after a wrong answer with probability 0.5; otherwise with probability 0.8 the first
-  concept in learning order whose success probability is below 0.6; otherwise a random
+  concept in learning order that looks weak, success below 0.6; otherwise a random
   concept of the closure).
+* **Tutor** (``tutor``), i.e. what the episode generator reads. ``"truth"`` (the
+  session-1 protocol, the default): the warm-up tutor's "looks weak" is the learner's
+  *true* success probability, and targets are drawn among concepts not truly mastered
+  such that at most ``max_needed`` truly unmastered concepts are needed. Both leak the
+  hidden state into what a policy sees (which concepts were practised, which were
+  chosen as targets) in a way an answers-only policy cannot model. ``"answers"``: the
+  generator decides only from what a platform sees. The tutor's "looks weak" is its
+  estimate from the warm-up answers so far, ``(2 p_pop + right) / (2 + answered)`` with
+  ``p_pop`` the population's mean success on the concept (a platform figure); targets
+  are drawn among concepts of the grade or later such that at most ``max_needed``
+  concepts are needed *beyond those the population masters on average* (success >= 0.8:
+  the earlier grades), whatever the learner's state. In both protocols a learner whose
+  targets are all mastered after the warm-up is redrawn, so that ``E_p`` is defined.
 * **Exam**: targets whose true success probability on a typical item reaches
   :data:`edu_recsys.constants.MASTERY_THRESHOLD`.
 """
@@ -60,6 +73,10 @@ class GraphPathEnv(PathEnvironment):
         answers, and the oracle plans with the true rate. False: planners assume
         every learner learns at the population's median rate (the oracle too).
     name : str, default "graph"
+    tutor : {"truth", "answers"}, default "truth"
+        What the warm-up tutor and the target draw read: the true state (the
+        session-1 protocol) or only the warm-up answers and population figures (see
+        the module docstring).
 
     Examples
     --------
@@ -83,7 +100,11 @@ class GraphPathEnv(PathEnvironment):
         rate_sd: float = 0.3,
         name: str = "graph",
         estimate_rates: bool = True,
+        tutor: str = "truth",
     ) -> None:
+        if tutor not in ("truth", "answers"):
+            raise ValueError(f"tutor must be 'truth' or 'answers', got {tutor!r}")
+        self.tutor = tutor
         if grade is None:
             grades = sorted(d.get("grade") for _, d in G.nodes(data=True) if d.get("grade"))
             grade = int(grades[len(grades) // 2]) if grades else None
@@ -95,7 +116,8 @@ class GraphPathEnv(PathEnvironment):
         self.n_targets = (int(n_targets[0]), int(n_targets[1]))
         self.max_needed = int(max_needed)
         self.rate_sd = float(rate_sd)
-        bank_seq, self._learner_seq = np.random.SeedSequence(random_state).spawn(2)
+        # (a third child for the population figures; the first two are unchanged by it)
+        bank_seq, self._learner_seq, pop_seq = np.random.SeedSequence(random_state).spawn(3)
         self.items = make_item_bank(
             G, 6, concepts=self.model.concepts, random_state=np.random.default_rng(bank_seq)
         )
@@ -124,6 +146,14 @@ class GraphPathEnv(PathEnvironment):
         )
         later = [c for c in self.model.concepts if (G.nodes[c].get("grade") or 0) >= (grade or 0)]
         self._target_pool = np.array([pos[c] for c in later], dtype=np.intp)
+        if tutor == "answers":
+            # the population's mean success on each concept's typical item (a platform
+            # knows it from its logs); concepts it masters on average
+            pop = self.model.prior_states(4000, np.random.default_rng(pop_seq))
+            self._pop_success = self.model.proba_all(pop).mean(axis=0)
+            self._pop_mastered = {
+                c for c, p in zip(self.model.concepts, self._pop_success) if p >= 0.8
+            }
 
     # ------------------------------------------------------------------ dynamics
     def _answer(self, theta: np.ndarray, k: int, rng: np.random.Generator) -> tuple[int, int]:
@@ -157,7 +187,10 @@ class GraphPathEnv(PathEnvironment):
     # ------------------------------------------------------------------ learners
     def _pick_targets(self, theta: np.ndarray, rng: np.random.Generator):
         m = self.model
-        mastered = set(np.asarray(m.concepts)[m.mastered(theta[None, :])[0]])
+        if self.tutor == "answers":
+            mastered = self._pop_mastered  # the population's, not the learner's
+        else:
+            mastered = set(np.asarray(m.concepts)[m.mastered(theta[None, :])[0]])
         lo, hi = self.n_targets
         want = int(rng.integers(lo, hi + 1))
         pool = [k for k in self._target_pool if m.concepts[k] not in mastered]
@@ -176,11 +209,18 @@ class GraphPathEnv(PathEnvironment):
         rate = self._rates[ep.learner_id]
         order = relevant  # model concepts are in learning order already
         last = None
+        right = np.zeros(len(order))
+        seen = np.zeros(len(order))
+        at = {int(k): i for i, k in enumerate(order)}
         for _ in range(self.warmup_steps):
             if last is not None and last[1] == 0 and rng.random() < 0.5:
                 k = last[0]
             elif rng.random() < 0.8:
-                p = m.proba_all(ep.theta[None, :])[0, order]
+                if self.tutor == "answers":
+                    # the tutor's estimate from the answers it saw (population prior)
+                    p = (2.0 * self._pop_success[order] + right) / (2.0 + seen)
+                else:
+                    p = m.proba_all(ep.theta[None, :])[0, order]
                 weak = np.flatnonzero(p < 0.6)
                 k = int(order[weak[0]]) if len(weak) else int(rng.choice(order))
             else:
@@ -190,6 +230,8 @@ class GraphPathEnv(PathEnvironment):
             ep.history.append((k, y))
             ep.history_items.append(j)
             last = (k, y)
+            seen[at[k]] += 1
+            right[at[k]] += y
         ep.prev = last[0] if last else -1
 
     def episodes(self, n: int) -> list[Episode]:

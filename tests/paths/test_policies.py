@@ -102,6 +102,19 @@ def test_bench_paths_cli_bad_input(args, capsys):
     assert len(err) == 1 and "error" in err[0]
 
 
+def test_bench_paths_cli_tutor(capsys):
+    code = main(
+        ["bench", "paths", "--env", "math7-9", "--learners", "2", "--steps", "2",
+         "--policies", "random", "--tutor", "answers", "--no-progress"]
+    )  # fmt: skip
+    assert code == 0
+    assert "tutor=answers" in capsys.readouterr().out
+    # KSS keeps its published rules
+    code = main(["bench", "paths", "--env", "kss", "--tutor", "answers", "--no-progress"])
+    assert code == 2
+    assert "math7-9" in capsys.readouterr().err
+
+
 def test_believed_share_decides_when_an_uncertain_prerequisite_counts():
     import networkx as nx
 

@@ -4,6 +4,12 @@ Usage::
 
     edu-recsys bench paths --env kss|math7-9 --learners N --steps S --seed K [--json PATH]
         [--policies default,random,...] [--warmup 20] [--gate-reference previous|effective]
+        [--tutor truth|answers]
+
+``--tutor`` (math7-9 only) chooses what the episode generator reads: ``truth`` (the
+session-1 protocol: the warm-up tutor and the target draw read the hidden state) or
+``answers`` (they decide only from the warm-up answers and population figures, see
+:class:`~edu_recsys.simulate.graph_env.GraphPathEnv`). KSS keeps its published rules.
 
 Prints a table (E_p mean and 95% CI, raw promotion, planning wall and CPU ms per
 step, and the share of the oracle reached) and writes one JSON object::
@@ -46,6 +52,8 @@ def _run(args) -> int:
     names = [p.strip() for p in args.policies.split(",") if p.strip()]
     if not names:
         raise EduRecsysError("--policies is empty")
+    if args.env == "kss" and args.tutor not in (None, "truth"):
+        raise EduRecsysError("--tutor answers is for --env math7-9 (KSS keeps its published rules)")
     if args.env == "kss":
         from edu_recsys.simulate.kss import KSSEnv
 
@@ -55,7 +63,11 @@ def _run(args) -> int:
         from edu_recsys.simulate.graph_env import GraphPathEnv
 
         env = GraphPathEnv(
-            load_graph("math-7-9"), args.seed, warmup_steps=args.warmup, name="math7-9"
+            load_graph("math-7-9"),
+            args.seed,
+            warmup_steps=args.warmup,
+            name="math7-9",
+            tutor=args.tutor or "truth",
         )
     try:
         policies = [make_policy(n, **planner_settings(args.env, n)) for n in names]
@@ -79,9 +91,10 @@ def _run(args) -> int:
         # the JSON keeps the contract's keys only
         for extra in ("ep_values", "cpu_ms_per_step"):
             r.pop(extra, None)
+    tutor = f" tutor={args.tutor or 'truth'}" if args.env != "kss" else ""
     print(
         f"bench paths: env={out['env']} learners={out['learners']} steps={out['steps']} "
-        f"seed={args.seed} warmup={args.warmup}"
+        f"seed={args.seed} warmup={args.warmup}{tutor}"
     )
     print(format_table(rows))
     write_json(out, args.json)
@@ -110,6 +123,14 @@ def register(sub) -> None:
         choices=["previous", "effective"],
         default="previous",
         help="KSS only: what the gate compares a step with (see docs/paths.md)",
+    )
+    p.add_argument(
+        "--tutor",
+        choices=["truth", "answers"],
+        default=None,
+        help="math7-9 only: what the warm-up tutor and the target draw read "
+        "(truth: the hidden state, the session-1 protocol and the default; answers: "
+        "only the warm-up answers and population figures)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
