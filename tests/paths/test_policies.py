@@ -102,6 +102,23 @@ def test_bench_paths_cli_bad_input(args, capsys):
     assert len(err) == 1 and "error" in err[0]
 
 
+def test_bench_paths_cli_per_learner(tmp_path, capsys):
+    path = tmp_path / "paths.json"
+    code = main(
+        ["bench", "paths", "--env", "kss", "--learners", "5", "--steps", "3", "--per-learner",
+         "--policies", "default,oracle", "--json", str(path), "--no-progress"]
+    )  # fmt: skip
+    assert code == 0
+    out = json.loads(path.read_text())
+    vals = {k: np.array(v["ep_values"]) for k, v in out["policies"].items()}
+    assert all(len(v) == 5 for v in vals.values())
+    for k, v in vals.items():
+        assert abs(v.mean() - out["policies"][k]["ep"]) < 1e-3
+    printed = capsys.readouterr().out
+    diff = (vals["oracle"] - vals["default"]).mean()
+    assert f"paired oracle - default: {diff:+.4f}" in printed
+
+
 def test_bench_paths_cli_tutor(capsys):
     code = main(
         ["bench", "paths", "--env", "math7-9", "--learners", "2", "--steps", "2",

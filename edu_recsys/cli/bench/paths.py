@@ -4,7 +4,12 @@ Usage::
 
     edu-recsys bench paths --env kss|math7-9 --learners N --steps S --seed K [--json PATH]
         [--policies default,random,...] [--warmup 20] [--gate-reference previous|effective]
-        [--tutor truth|answers]
+        [--tutor truth|answers] [--per-learner]
+
+``--per-learner`` keeps each policy's per-learner ``E_p`` values in the JSON
+(``ep_values``, in the same learner order for every policy, for paired comparisons).
+With ``default`` and ``oracle`` both run, the paired difference oracle - default
+(mean and 95% CI over learners) is printed under the table.
 
 ``--tutor`` (math7-9 only) chooses what the episode generator reads: ``truth`` (the
 session-1 protocol: the warm-up tutor and the target draw read the hidden state) or
@@ -75,6 +80,15 @@ def _run(args) -> int:
         raise EduRecsysError(str(e)) from None
     out = evaluate_policies(env, policies, args.learners, args.steps, progress=not args.no_progress)
     oracle = out["policies"].get("oracle", {}).get("ep")
+    paired = None
+    if "default" in out["policies"] and "oracle" in out["policies"]:
+        import numpy as np
+
+        d = np.subtract(
+            out["policies"]["oracle"]["ep_values"], out["policies"]["default"]["ep_values"]
+        )
+        half = 1.96 * float(d.std(ddof=1)) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
+        paired = (float(d.mean()), half)
     rows = []
     for name, r in out["policies"].items():
         rows.append(
@@ -88,8 +102,8 @@ def _run(args) -> int:
                 "of oracle": (r["ep"] / oracle) if oracle else None,
             }
         )
-        # the JSON keeps the contract's keys only
-        for extra in ("ep_values", "cpu_ms_per_step"):
+        # the JSON keeps the contract's keys only (and the per-learner values on request)
+        for extra in ("cpu_ms_per_step",) if args.per_learner else ("ep_values", "cpu_ms_per_step"):
             r.pop(extra, None)
     tutor = f" tutor={args.tutor or 'truth'}" if args.env != "kss" else ""
     print(
@@ -97,6 +111,13 @@ def _run(args) -> int:
         f"seed={args.seed} warmup={args.warmup}{tutor}"
     )
     print(format_table(rows))
+    if paired is not None:
+        print(
+            f"paired oracle - default: {paired[0]:+.4f} +/- {paired[1]:.4f} (95% CI over "
+            f"learners); default / oracle = {out['policies']['default']['ep'] / oracle:.4f}"
+            if oracle
+            else f"paired oracle - default: {paired[0]:+.4f} +/- {paired[1]:.4f}"
+        )
     write_json(out, args.json)
     return 0
 
@@ -131,6 +152,11 @@ def register(sub) -> None:
         help="math7-9 only: what the warm-up tutor and the target draw read "
         "(truth: the hidden state, the session-1 protocol and the default; answers: "
         "only the warm-up answers and population figures)",
+    )
+    p.add_argument(
+        "--per-learner",
+        action="store_true",
+        help="keep each policy's per-learner E_p values (ep_values) in the JSON",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
