@@ -207,6 +207,17 @@ def test_batch_run_and_bench_scale(scheduler, tmp_path, capsys):
     assert res["full"]["design_pass"]["rows"] == 5000
     assert res["full"]["feature_single_core"]["stages"]["transform_us"] > 0
     assert "AUC memory / Dask" in capsys.readouterr().out
+    # the feature passes alone (the quick speed measurement)
+    fo = tmp_path / "features.json"
+    args = ["bench", "scale", "--answers", "5000", "--students", "120", "--rows-per-file"]
+    args += ["1500", "--data", str(sim), "--features-only", "--json", str(fo), *opts]
+    assert main(args) == 0
+    res = json.loads(fo.read_text())
+    assert "full" not in res and "parity" not in res
+    fp = res["features_only"]
+    assert fp["design_pass"]["rows"] == fp["feature_pass"]["rows"] == 5000
+    assert fp["design_pass"]["answers_per_s_per_core"] > 0
+    assert "features (design) answers/s/core" in capsys.readouterr().out
 
 
 def test_batch_class_jobs(scheduler, tmp_path):

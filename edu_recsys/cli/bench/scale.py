@@ -178,34 +178,69 @@ def _full_run(args, url: str, out: str) -> dict[str, Any]:
         res["worker_peak_rss_mb"] = {w: round(v["peak_rss"] / 2**20, 1) for w, v in mem.items()}
         # feature building alone, with the fitted transformer
         model = load_model(rep["model_path"])
-        ddf = read_log(url)
-        # the design as fit and scoring build it (sparse CSR + dense block, no row CSR)
-        res["design_pass"] = _timed_pass(ddf, model.features_, n_threads, "design", client)
-        # transform: the same plus the per-row CSR of scikit-learn's API
-        res["feature_pass"] = _timed_pass(ddf, model.features_, n_threads, "transform", client)
-        # the drivers' own share: read + type a partition, no features
-        res["read_pass"] = _timed_pass(ddf, None, n_threads, "read", client)
-        # the Best-LR feature set (fitted on the first partition) for comparison
-        import dask
+        res.update(_feature_passes(client, read_log(url), model.features_, n_threads))
+    res["feature_single_core"] = _single_core(url, model.features_)
+    return res
 
-        from edu_recsys.mastery import make_model
 
-        first = dask.compute(ddf.to_delayed()[0])[0].drop(columns="_seq")
-        blr = make_model("best_lr").features.fit(first)
-        res["feature_pass_best_lr"] = _timed_pass(ddf, blr, n_threads, client=client)
-    # one partition in this process (no Dask): the per-core speed of the feature code
+def _feature_passes(client, ddf, features, n_threads: int) -> dict[str, Any]:
     import dask
+
+    from edu_recsys.mastery import make_model
+
+    res: dict[str, Any] = {}
+    # the design as fit and scoring build it (sparse CSR + dense block, no row CSR)
+    res["design_pass"] = _timed_pass(ddf, features, n_threads, "design", client)
+    # transform: the same plus the per-row CSR of scikit-learn's API
+    res["feature_pass"] = _timed_pass(ddf, features, n_threads, "transform", client)
+    # the drivers' own share: read + type a partition, no features
+    res["read_pass"] = _timed_pass(ddf, None, n_threads, "read", client)
+    # the Best-LR feature set (fitted on the first partition) for comparison
+    first = dask.compute(ddf.to_delayed()[0])[0].drop(columns="_seq")
+    blr = make_model("best_lr").features.fit(first)
+    res["feature_pass_best_lr"] = _timed_pass(ddf, blr, n_threads, client=client)
+    return res
+
+
+def _single_core(url: str, features) -> dict[str, Any]:
+    """One partition in this process (no Dask): the per-core speed of the feature code."""
+    import dask
+
+    from edu_recsys.scale.io import read_log
 
     part = dask.compute(read_log(url).to_delayed()[0])[0].drop(columns="_seq")
     t0, c0 = time.time(), time.process_time()
-    model.features_.transform(part)
+    features.transform(part)
     dt, cpu = time.time() - t0, time.process_time() - c0
-    res["feature_single_core"] = {
+    return {
         "rows": len(part),
         "answers_per_s": len(part) / dt,
         "answers_per_cpu_s": len(part) / cpu,
-        "stages": _stage_costs(model.features_, part),
+        "stages": _stage_costs(features, part),
     }
+
+
+def _features_only(args, url: str) -> dict[str, Any]:
+    """The feature passes alone, with the model's transformer fitted on the first
+    partition (a quick speed measurement: no classifier, no scoring)."""
+    import dask
+
+    from edu_recsys.mastery import make_model
+    from edu_recsys.scale.cluster import dask_client
+    from edu_recsys.scale.io import read_log
+
+    ddf = read_log(url)
+    first = dask.compute(ddf.to_delayed()[0])[0].drop(columns="_seq")
+    features = make_model(args.model).features.fit(first)
+    with dask_client(
+        args.scheduler, n_workers=args.workers, memory_limit=args.memory_limit
+    ) as client:
+        n_threads = sum(client.nthreads().values())
+        # one partition per worker first: the workers' first partition runs cold
+        _feature_pass(read_log(url, max_files=n_threads), features, "design")
+        res = _feature_passes(client, ddf, features, n_threads)
+    res["fitted_on_rows"] = len(first)
+    res["feature_single_core"] = _single_core(url, features)
     return res
 
 
@@ -318,11 +353,13 @@ def run(args) -> dict[str, Any]:
     out["files"] = len(man["files"])
     work = args.out or tempfile.mkdtemp(prefix="edu-recsys-bench-scale-out-")
     try:
-        if not args.skip_full:
+        if args.features_only:
+            out["features_only"] = _features_only(args, url)
+        elif not args.skip_full:
             t0 = time.time()
             out["full"] = _full_run(args, url, work + "/full")
             out["full"]["wall_s"] = round(time.time() - t0, 3)
-        if not args.skip_parity:
+        if not args.skip_parity and not args.features_only:
             out["parity"] = _parity(args, url, work + "/parity")
     finally:
         if not args.out and not args.keep_output:
@@ -337,7 +374,6 @@ def _summary(res: dict) -> list[dict]:
     full = res.get("full")
     if full:
         p = full["pipeline"]
-        fe = full["feature_pass"]
         rows += [
             {"figure": "answers (train + test)", "value": p["answers"]},
             {"figure": "fit + score wall s", "value": p["wall_fit_score_s"]},
@@ -347,39 +383,31 @@ def _summary(res: dict) -> list[dict]:
             {"figure": "solver", "value": p["fit"]["solver"]},
             {"figure": "AUC (held-out students)", "value": p["auc"]},
             {"figure": "answers/s end to end", "value": p["answers"] / p["wall_fit_score_s"]},
-            {
-                "figure": "features (design) answers/s/core",
-                "value": full["design_pass"]["answers_per_s_per_core"],
-            },
+            {"figure": "peak RSS per worker MB", "value": max(full["worker_peak_rss_mb"].values())},
+        ]
+    fp = full or res.get("features_only")
+    if fp:
+        de, fe, fs = fp["design_pass"], fp["feature_pass"], fp["feature_single_core"]
+        rows += [
+            {"figure": "features (design) answers/s/core", "value": de["answers_per_s_per_core"]},
             {
                 "figure": "  per worker CPU-s (read + Dask + features)",
-                "value": full["design_pass"].get("answers_per_worker_cpu_s"),
+                "value": de.get("answers_per_worker_cpu_s"),
             },
+            {"figure": "  per CPU-s of the feature code", "value": de["answers_per_cpu_s"]},
+            {"figure": "  load average (1 min) start / end", "value": de.get("load_avg_1min")},
             {
                 "figure": "features (transform) answers/s/core",
                 "value": fe["answers_per_s_per_core"],
             },
+            {"figure": "  per CPU-s of the feature code", "value": fe["answers_per_cpu_s"]},
             {
-                "figure": "  Best-LR features /s/core",
-                "value": full["feature_pass_best_lr"]["answers_per_s_per_core"],
+                "figure": "Best-LR features (transform) /s/core",
+                "value": fp["feature_pass_best_lr"]["answers_per_s_per_core"],
             },
             {
-                "figure": "  read + type only /s/core",
-                "value": full["read_pass"]["answers_per_s_per_core"],
-            },
-            {
-                "figure": "feature answers/s 1 core",
-                "value": full["feature_single_core"]["answers_per_s"],
-            },
-            {"figure": "peak RSS per worker MB", "value": max(full["worker_peak_rss_mb"].values())},
-        ]
-    if full:
-        fs = full["feature_single_core"]
-        rows += [
-            {"figure": "feature answers/CPU-s (transform)", "value": fe["answers_per_cpu_s"]},
-            {
-                "figure": "design answers/CPU-s (fit/score)",
-                "value": full["design_pass"]["answers_per_cpu_s"],
+                "figure": "read + type only /s/core",
+                "value": fp["read_pass"]["answers_per_s_per_core"],
             },
             {"figure": "1 partition: transform us/answer", "value": fs["stages"]["transform_us"]},
             {
@@ -479,6 +507,11 @@ def register(sub) -> None:
         "is the classifier's default)",
     )
     p.add_argument("--skip-full", action="store_true", help="parity slice only")
+    p.add_argument(
+        "--features-only",
+        action="store_true",
+        help="only the feature passes (transformer fitted on the first partition)",
+    )
     p.add_argument("--skip-parity", action="store_true", help="full run only")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--scheduler", default=None)
