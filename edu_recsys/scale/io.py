@@ -512,9 +512,17 @@ def _join_concepts(values: np.ndarray, sep: str | None = None) -> np.ndarray:
     return joined[codes]  # code -1 (missing) -> ""
 
 
-def _split_concepts(values: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`_join_concepts` (distinct values split once)."""
-    enc = pc.fill_null(pa.array(values, type=pa.string(), from_pandas=True), "")
+def _split_concepts(values: np.ndarray | pd.Series) -> np.ndarray:
+    """Inverse of :func:`_join_concepts` (distinct values split once). An Arrow-backed
+    column is encoded as it is (no round trip through Python strings)."""
+    arrow = getattr(getattr(values, "array", None), "__arrow_array__", None)
+    if arrow is not None:
+        arr = arrow()
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        arr = arr.cast(pa.string())
+    else:
+        arr = pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+    enc = pc.fill_null(arr, "")
     enc = enc.dictionary_encode()
     uniq = enc.dictionary.to_pylist()
     table = np.empty(len(uniq), dtype=object)
@@ -540,7 +548,7 @@ def from_pandas(df: pd.DataFrame, npartitions: int) -> dd.DataFrame:
 
 def _restore_concepts(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
-    out[CONCEPTS] = _split_concepts(df[CONCEPTS].to_numpy(dtype=object))
+    out[CONCEPTS] = _split_concepts(df[CONCEPTS])
     return out
 
 
@@ -557,7 +565,7 @@ def _pre_shuffle(df: pd.DataFrame, partition_info=None) -> pd.DataFrame:
 
 def _post_shuffle(df: pd.DataFrame, group: str | None = None) -> pd.DataFrame:
     out = _sort_students(df, group)
-    out[CONCEPTS] = _split_concepts(out[CONCEPTS].to_numpy(dtype=object))
+    out[CONCEPTS] = _split_concepts(out[CONCEPTS])
     return out
 
 
