@@ -59,27 +59,19 @@ def _scan_sorted(order, start, y, r, pos, t, lams, n, w, sr, dy, dn, dr, streak,
     c_dy = np.zeros(k)
     c_dn = np.zeros(k)
     c_dr = np.zeros(k)
-    c_n = 0
-    c_w = 0.0
-    c_sr = 0.0
-    c_streak = 0
-    c_code = 0
-    c_pos = -1
-    c_t = np.nan
+    # the state of the current group (reset at each group's first event)
+    c_n = c_streak = c_code = c_pos = 0
+    c_w = c_sr = c_t = 0.0
     for i in range(m):
         e = order[i]
         if start[i]:
-            c_n = 0
-            c_w = 0.0
-            c_sr = 0.0
-            c_streak = 0
-            c_code = 0
+            c_n = c_streak = c_code = 0
             c_pos = -1
+            c_w = c_sr = 0.0
             c_t = np.nan
-            for j in range(k):
-                c_dy[j] = 0.0
-                c_dn[j] = 0.0
-                c_dr[j] = 0.0
+            c_dy[:] = 0.0
+            c_dn[:] = 0.0
+            c_dr[:] = 0.0
         n[e] = c_n
         w[e] = c_w
         sr[e] = c_sr
