@@ -191,6 +191,19 @@ def _onehot_pair_mean(pair_row, codes, w, out):
             out[c, pair_row[p]] += w[p]
 
 
+def _hstack_dense(sptr, sidx, sdata, Z, ns, indptr, indices, data):
+    for r in range(Z.shape[0]):
+        p = indptr[r]
+        for e in range(sptr[r], sptr[r + 1]):
+            indices[p] = sidx[e]
+            data[p] = sdata[e]
+            p += 1
+        for j in range(Z.shape[1]):
+            indices[p] = ns + j
+            data[p] = Z[r, j]
+            p += 1
+
+
 def _jit(fn):
     try:
         return njit(cache=True, nogil=True)(fn)
@@ -205,6 +218,7 @@ if AVAILABLE:
     _window_counts = _jit(_window_counts)
     _pair_sum = _jit(_pair_sum)
     _fill_rows = _jit(_fill_rows)
+    _hstack_dense = _jit(_hstack_dense)
 
 
 def scan_sorted(order, start, y, r, pos, t, lams):
@@ -287,3 +301,9 @@ def onehot_pair_mean(pair_row, codes, w, k: int, n: int) -> np.ndarray:
     out = np.zeros((k, n))
     _onehot_pair_mean(pair_row, np.ascontiguousarray(codes, dtype=np.int64), w, out)
     return out
+
+
+def hstack_dense(sptr, sidx, sdata, Z: np.ndarray, ns: int, indptr, indices, data) -> None:
+    """Fill the CSR arrays of ``[S | Z]``: each row's sparse entries, then its dense
+    values (one pass; ``indptr`` already holds the row starts)."""
+    _hstack_dense(sptr, sidx, sdata, Z, ns, indptr, indices, data)

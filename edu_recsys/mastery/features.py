@@ -264,6 +264,9 @@ def _hstack_dense(S: sp.csr_matrix, Z: np.ndarray, chunk: int = 4096) -> sp.csr_
     idx = np.int32 if max(nnz, ns + d) < 2**31 else np.int64
     data = np.empty(nnz)
     indices = np.empty(nnz, idx)
+    if compiled.enabled():
+        compiled.hstack_dense(sptr, S.indices, S.data, Z, ns, indptr, indices, data)
+        return sp.csr_matrix((data, indices, indptr.astype(idx)), shape=(n, ns + d))
     dense_cols = np.broadcast_to(np.arange(ns, ns + d, dtype=idx), (chunk, d)).ravel()
     cnt = np.diff(sptr)
     for a in range(0, n, chunk):
