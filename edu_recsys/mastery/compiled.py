@@ -13,8 +13,9 @@ The numpy code stays the reference and the fallback: these kernels are used only
 numba imports and ``EDU_RECSYS_NUMBA`` is not ``0``; tests compare the two paths on the
 same tables (equal up to float rounding: a recurrence per group instead of a whole-table
 filter minus each group's base, which is, if anything, the more exact of the two).
-Compiled code is cached on disk (``cache=True``): a new process (a Dask worker) loads it
-instead of compiling it again.
+numba is imported at the first feature computation, not with the package (the import
+takes about a second); compiled code is cached on disk (``cache=True``), so a new
+process (a Dask worker) loads it instead of compiling it again.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import os
 import numpy as np
 
 __all__ = [
-    "AVAILABLE",
+    "available",
     "enabled",
     "scan_sorted",
     "window_counts",
@@ -32,21 +33,47 @@ __all__ = [
     "fill_rows",
     "onehot_rows",
     "onehot_pair_mean",
+    "hstack_dense",
 ]
 
-try:  # optional accelerator (the ``scale`` and ``dev`` extras install it)
-    from numba import njit
-
-    AVAILABLE = True
-except ImportError:  # pragma: no cover - exercised where numba is absent
-    AVAILABLE = False
-
 ENV = "EDU_RECSYS_NUMBA"
+_numba_ok: bool | None = None
+_kernels: dict = {}
+
+
+def available() -> bool:
+    """True when numba imports (tried once: importing it takes about a second, so not
+    before the first feature computation)."""
+    global _numba_ok
+    if _numba_ok is None:
+        try:
+            import numba  # noqa: F401
+        except Exception:  # not installed, or built for another numpy
+            _numba_ok = False
+        else:
+            _numba_ok = True
+    return _numba_ok
 
 
 def enabled() -> bool:
     """True when the compiled kernels are used (numba present, ``EDU_RECSYS_NUMBA`` not 0)."""
-    return AVAILABLE and os.environ.get(ENV, "1").strip().lower() not in ("0", "false", "no")
+    if os.environ.get(ENV, "1").strip().lower() in ("0", "false", "no"):
+        return False
+    return available()
+
+
+def _kernel(fn):
+    """``fn`` compiled (once per process; the machine code is cached on disk)."""
+    k = _kernels.get(fn.__name__)
+    if k is None:
+        from numba import njit
+
+        try:
+            k = njit(cache=True, nogil=True)(fn)
+        except Exception:  # pragma: no cover - no writable cache location
+            k = njit(nogil=True)(fn)
+        _kernels[fn.__name__] = k
+    return k
 
 
 def _scan_sorted(order, start, y, r, pos, t, lams, n, w, sr, dy, dn, dr, streak, last3, ppos, lt):
@@ -204,23 +231,6 @@ def _hstack_dense(sptr, sidx, sdata, Z, ns, indptr, indices, data):
             p += 1
 
 
-def _jit(fn):
-    try:
-        return njit(cache=True, nogil=True)(fn)
-    except Exception:  # pragma: no cover - no writable cache location: compile per process
-        return njit(nogil=True)(fn)
-
-
-if AVAILABLE:
-    _onehot_rows = _jit(_onehot_rows)
-    _onehot_pair_mean = _jit(_onehot_pair_mean)
-    _scan_sorted = _jit(_scan_sorted)
-    _window_counts = _jit(_window_counts)
-    _pair_sum = _jit(_pair_sum)
-    _fill_rows = _jit(_fill_rows)
-    _hstack_dense = _jit(_hstack_dense)
-
-
 def scan_sorted(order, start, y, r, pos, t, lams):
     """Arrays ``(n, w, sr, dy, dn, dr, streak, last3, prev_pos, last_t)`` of the state
     before every event (event order), given the group order of the events."""
@@ -239,7 +249,7 @@ def scan_sorted(order, start, y, r, pos, t, lams):
         np.empty(m),
     )
     empty = np.zeros(0)
-    _scan_sorted(
+    _kernel(_scan_sorted)(
         np.ascontiguousarray(order, dtype=np.int64),
         np.ascontiguousarray(start, dtype=np.bool_),
         np.ascontiguousarray(y, dtype=np.float64),
@@ -262,7 +272,7 @@ def window_counts(order, start, t, y, windows) -> np.ndarray:
         [int(np.ceil(wd)) if np.isfinite(wd) else -1 for wd in windows], dtype=np.int64
     )
     out = np.empty((len(spans), 2, m))
-    _window_counts(
+    _kernel(_window_counts)(
         np.ascontiguousarray(order, dtype=np.int64),
         np.ascontiguousarray(start, dtype=np.bool_),
         tt,
@@ -278,20 +288,20 @@ def pair_sum(pair_row: np.ndarray, values: np.ndarray, w: np.ndarray, n: int) ->
     """``out[pair_row[p]] += values[p] * w[p]`` in pair order (``np.bincount`` with
     weights ``values * w``, without the temporary and the pass for the maximum)."""
     out = np.zeros(n)
-    _pair_sum(pair_row, np.ascontiguousarray(values, dtype=np.float64), w, out)
+    _kernel(_pair_sum)(pair_row, np.ascontiguousarray(values, dtype=np.float64), w, out)
     return out
 
 
 def fill_rows(nxt, r, c, v, data, indices) -> None:
     """Place a block's entries at the next free slot of their rows (``nxt``, advanced
     in place): entries of one row keep their order."""
-    _fill_rows(nxt, r, c, v, data, indices)
+    _kernel(_fill_rows)(nxt, r, c, v, data, indices)
 
 
 def onehot_rows(codes: np.ndarray, k: int) -> np.ndarray:
     """``(k, n)`` float: row j is ``codes == j`` (one pass instead of k comparisons)."""
     out = np.zeros((k, len(codes)))
-    _onehot_rows(np.ascontiguousarray(codes, dtype=np.int64), out)
+    _kernel(_onehot_rows)(np.ascontiguousarray(codes, dtype=np.int64), out)
     return out
 
 
@@ -299,11 +309,11 @@ def onehot_pair_mean(pair_row, codes, w, k: int, n: int) -> np.ndarray:
     """``(k, n)``: row j is the weighted sum over each row's pairs of ``codes == j``
     (``pair_sum`` of the k one-hot columns, in one pass)."""
     out = np.zeros((k, n))
-    _onehot_pair_mean(pair_row, np.ascontiguousarray(codes, dtype=np.int64), w, out)
+    _kernel(_onehot_pair_mean)(pair_row, np.ascontiguousarray(codes, dtype=np.int64), w, out)
     return out
 
 
 def hstack_dense(sptr, sidx, sdata, Z: np.ndarray, ns: int, indptr, indices, data) -> None:
     """Fill the CSR arrays of ``[S | Z]``: each row's sparse entries, then its dense
     values (one pass; ``indptr`` already holds the row starts)."""
-    _hstack_dense(sptr, sidx, sdata, Z, ns, indptr, indices, data)
+    _kernel(_hstack_dense)(sptr, sidx, sdata, Z, ns, indptr, indices, data)

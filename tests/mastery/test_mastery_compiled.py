@@ -15,7 +15,7 @@ from edu_recsys.mastery.features import HistoryFeatures
 from edu_recsys.mastery.history import GroupOrder, Stats, WindowIndex, scan
 from edu_recsys.simulate import simulate_class
 
-needs_numba = pytest.mark.skipif(not compiled.AVAILABLE, reason="numba is not installed")
+needs_numba = pytest.mark.skipif(not compiled.available(), reason="numba is not installed")
 
 LAMS = (0.5, 0.9, 0.99)
 WINDOWS = (60.0, 3600.0, np.inf)
@@ -154,7 +154,7 @@ def test_chunked_design_equals_whole_table(table, monkeypatch, use_numba):
     # compiled: a recurrence per group, the same numbers whatever the ranges; numpy:
     # a whole-range filter minus each group's base, whose rounding depends on the
     # groups before (1e-13)
-    tol = 0.0 if use_numba == "1" and compiled.AVAILABLE else 1e-12
+    tol = 0.0 if use_numba == "1" and compiled.available() else 1e-12
 
     def same(a, b):
         assert a.shape == b.shape
@@ -174,7 +174,7 @@ def test_chunked_design_equals_whole_table(table, monkeypatch, use_numba):
 
 
 def test_numba_and_numpy_designs_agree(table, monkeypatch):
-    if not compiled.AVAILABLE:
+    if not compiled.available():
         pytest.skip("numba is not installed")
     f = make_model("default").features.fit(table)
     monkeypatch.setenv(compiled.ENV, "0")
@@ -209,7 +209,7 @@ def test_enabled_follows_the_environment(monkeypatch):
     monkeypatch.setenv(compiled.ENV, "0")
     assert not compiled.enabled()
     monkeypatch.setenv(compiled.ENV, "1")
-    assert compiled.enabled() == compiled.AVAILABLE
+    assert compiled.enabled() == compiled.available()
 
 
 def test_design_needs_a_fitted_transformer(table):
