@@ -83,6 +83,10 @@ class ParticleEstimator:
         ``prior(n, rng) -> (n, K) states`` replacing the model's population prior (e.g.
         states around a tracer's mastery values; its coordinates must be independent).
         Moves redraw from it too.
+    prior_shift : array of float, shape (K,), optional
+        Added to every state drawn from the prior (per concept; moves keep it, as it
+        is a fixed map of the latents). A planner uses it to be cautious about some
+        concepts, e.g. to start its goals' abilities lower than the population's.
 
     Examples
     --------
@@ -103,6 +107,7 @@ class ParticleEstimator:
         move_concepts: int = 2,
         random_state: int | np.random.Generator | None = None,
         prior=None,
+        prior_shift: np.ndarray | None = None,
     ) -> None:
         self.model = model
         # the pool lives in the model's latent space (independent coordinates, so that
@@ -111,6 +116,10 @@ class ParticleEstimator:
             self._prior, self._to_state = model.prior_latent, model.from_latent
         else:
             self._prior, self._to_state = prior, (lambda z: np.array(z, dtype=float))
+        if prior_shift is not None:
+            shift = np.asarray(prior_shift, dtype=float)
+            base = self._to_state
+            self._to_state = lambda z: base(z) + shift
         # a learner's own learning rate, when the model says rates differ: one more
         # latent coordinate (standard normal; rate = exp(rate_sd * z))
         self.rate_sd = float(getattr(model, "rate_sd", 0.0) or 0.0)

@@ -169,3 +169,35 @@ def test_graph_planner_estimates_the_learning_rate():
     oracle = PlannerPolicy(truth=True, **settings)
     oracle.begin(env, ep.fresh(), 5)
     assert oracle._belief().rates.tolist() == [env.true_rate(ep)]  # the oracle's is true
+
+
+def test_prior_shift_moves_the_prior_and_survives_moves():
+    from edu_recsys.graph import load_graph
+    from edu_recsys.simulate.learners import GraphLearnerModel
+
+    m = GraphLearnerModel(load_graph("math-7-9"), grade=8)
+    sub = m.restrict(m.concepts[:30])
+    shift = np.zeros(sub.n_concepts)
+    shift[-1] = -1.0
+    plain = ParticleEstimator(sub, 400, random_state=0)
+    shifted = ParticleEstimator(sub, 400, random_state=0, prior_shift=shift)
+    plain.start()
+    shifted.start()
+    np.testing.assert_allclose(shifted.theta - plain.theta, np.tile(shift, (400, 1)))
+    # after answers and resample-moves every particle still carries the shift
+    history = [(sub.n_concepts - 1, 1)] * 12
+    shifted.start(history)
+    replayed, _ = shifted._replay(shifted.init)
+    np.testing.assert_allclose(replayed, shifted.theta)
+    unshifted = ParticleEstimator(sub, 400, random_state=0)
+    unshifted.history = shifted.history
+    base, _ = unshifted._replay(shifted.init)
+    assert (replayed[:, -1] < base[:, -1]).all()
+
+
+def test_only_the_answers_only_planner_shifts_its_prior():
+    from edu_recsys.paths.policies import planner_settings
+
+    assert planner_settings("math7-9", "default")["target_prior_shift"] < 0
+    assert "target_prior_shift" not in planner_settings("math7-9", "oracle")
+    assert "target_prior_shift" not in planner_settings("kss", "default")
