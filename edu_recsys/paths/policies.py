@@ -343,9 +343,11 @@ def planner_settings(env_name: str, policy: str = "default") -> dict:
     oracle) every probability is 0 or 1. The answers-only planner also starts cautious
     about the goals: its prior puts the targets' abilities 1 logit below the
     population's (``target_prior_shift=-1``; the answers then update them). The
-    calibrated prior (no shift) fits the answers best, but planning on it goes for a
-    target whenever some particles have it nearly mastered, before its prerequisites;
-    chosen on paired runs of seeds 3-5 (docs/paths.md). The oracle has no prior.
+    calibrated prior (no shift) fits the answers best, but planning on it declares
+    targets done that are not (true success 0.7-0.8) and spends more steps on
+    prerequisites that were in fact mastered; with the shift it keeps practising a
+    target until its answers show it. Chosen on paired runs of seeds 3-5
+    (docs/paths.md). The oracle has no prior.
     """
     if policy not in ("default", "oracle"):
         return {}
