@@ -2,7 +2,8 @@
 
 ``data/feature_reference.npz`` holds the designs that the original (pandas groupby,
 CSC-stacking) implementation produced for a few feature configurations (see
-``feature_reference.py``); the current code must reproduce them to 1e-12.
+``feature_reference.py``); the current code must reproduce them to 1e-12, with the
+compiled kernels and with the numpy code.
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ def _matrix(ref, prefix: str) -> sp.csr_matrix:
     )
 
 
+@pytest.mark.parametrize("compiled", ["1", "0"], ids=["compiled", "numpy"])
 @pytest.mark.parametrize("name", list(CONFIGS))
-def test_designs_equal_the_reference(reference, name):
+def test_designs_equal_the_reference(reference, name, compiled, monkeypatch):
+    # both feature paths: the compiled kernels (when numba is installed) and numpy
+    monkeypatch.setenv("EDU_RECSYS_NUMBA", compiled)
     got = designs(name)
     for key in ("fit", "test"):
         want = _matrix(reference, f"{name}/{key}")
