@@ -138,13 +138,13 @@ def _scan_sorted(order, start, y, r, pos, t, lams, n, w, sr, dy, dn, dr, streak,
 def _window_counts(order, start, t, t0, y, spans, out):
     """Attempts and wins of the same group in each window before every event.
 
-    ``spans[j]`` is the window's length in whole seconds (``-1``: unbounded). An
-    earlier event counts when its whole-second time offset is at least the event's
-    minus the span: the first such position in ``[first, i]``, as the binary search of
-    :class:`~edu_recsys.mastery.history.WindowIndex` finds it. While a group's times
-    are in order that position only moves forward (a pointer per window); after a
-    time out of order (a missing one counts as 0) the rest of the group searches.
-    ``out`` has shape ``(n_windows, 2, m)`` (attempts, wins), event order.
+    ``spans[j]`` is the window's length in whole seconds (``-1``: unbounded: every
+    earlier event). An earlier event counts when its whole-second time offset lies in
+    [the event's - span, the event's] (the definition of
+    :class:`~edu_recsys.mastery.history.WindowIndex`). While a group's times are in
+    order the first such position only moves forward (a pointer per window); after a
+    time goes back (a missing one counts as 0) the rest of the group is counted answer
+    by answer. ``out`` has shape ``(n_windows, 2, m)`` (attempts, wins), event order.
     """
     m = order.shape[0]
     nw = spans.shape[0]
@@ -178,15 +178,16 @@ def _window_counts(order, start, t, t0, y, spans, out):
                     while key[lo] < target:
                         lo += 1
                     left[j] = lo
-                else:
-                    lo = first
-                    hi = i
-                    while lo < hi:  # first position in [first, i] with key >= target
-                        mid = (lo + hi) >> 1
-                        if key[mid] < target:
-                            lo = mid + 1
-                        else:
-                            hi = mid
+                else:  # times went back in this group: answer by answer
+                    cnt = 0
+                    wins = 0.0
+                    for p in range(first, i):
+                        if target <= key[p] <= key[i]:
+                            cnt += 1
+                            wins += y[order[p]]
+                    out[j, 0, e] = cnt
+                    out[j, 1, e] = wins
+                    continue
             out[j, 0, e] = i - lo
             out[j, 1, e] = cw[i] - cw[lo]
 

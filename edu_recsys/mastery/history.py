@@ -369,6 +369,7 @@ class KeyState:
     last_t: float = float("nan")
     times: list = field(default_factory=list)
     wins: list = field(default_factory=list)
+    unordered: bool = False  # a time went back: windows counted answer by answer
 
     def update(
         self,
@@ -400,23 +401,32 @@ class KeyState:
         self.prev_pos = pos
         self.last_t = float("nan") if t is None else float(t)
         if horizon is not None and t is not None:
-            # whole seconds, as in WindowIndex
-            self.times.append(float(np.floor(t)))
+            # whole seconds, a missing time as 0, as in WindowIndex
+            tk = 0.0 if np.isnan(t) else float(np.floor(t))
+            if self.times and tk < self.times[-1]:
+                self.unordered = True
+            self.times.append(tk)
             self.wins.append(float(y))
-            # forget answers older than the longest finite window (amortised O(1))
-            cut = bisect_left(self.times, self.times[-1] - horizon)
-            if cut > 64 and cut > len(self.times) // 2:
-                del self.times[:cut]
-                del self.wins[:cut]
+            if not getattr(self, "unordered", False):
+                # forget answers older than the longest finite window (amortised O(1))
+                cut = bisect_left(self.times, self.times[-1] - horizon)
+                if cut > 64 and cut > len(self.times) // 2:
+                    del self.times[:cut]
+                    del self.wins[:cut]
 
     def window_counts(self, now: float, windows: tuple[float, ...]) -> list[tuple[float, float]]:
         """(attempts, wins) in each window ending at ``now`` (whole seconds)."""
         out = []
-        nowk = float(np.floor(now))
+        nowk = 0.0 if np.isnan(now) else float(np.floor(now))
         hi = bisect_right(self.times, nowk)
         for wlen in windows:
             if not np.isfinite(wlen):
                 out.append((float(self.n), self.w))
+                continue
+            if getattr(self, "unordered", False):
+                lo_t = nowk - np.ceil(wlen)
+                sel = [w for tk, w in zip(self.times, self.wins) if lo_t <= tk <= nowk]
+                out.append((float(len(sel)), float(sum(sel))))
                 continue
             lo = min(bisect_left(self.times, nowk - np.ceil(wlen)), hi)
             out.append((float(hi - lo), float(sum(self.wins[lo:hi]))))
@@ -446,9 +456,12 @@ def stack_states(states: list[KeyState], n_decays: int) -> Stats:
 class WindowIndex:
     """Counts of a group's answers in time windows, by binary search.
 
-    Built from events in time order within each group; answers queries "how many
-    answers (and wins) did group g have in [now - window, now)" for events of the
-    table itself (strictly earlier answers) and for new queries.
+    Answers "how many answers (and wins) did group g have with a time in
+    [now - window, now]" (whole seconds; a missing time counts as 0) for events of the
+    table itself (among the group's strictly earlier answers) and for new queries; an
+    unbounded window counts every earlier answer (events) or every answer up to now
+    (queries). A group whose times are not in order (missing times, clocks going back)
+    is counted answer by answer with the same definition.
     """
 
     _SHIFT = 2**34
@@ -463,8 +476,24 @@ class WindowIndex:
         tt = np.nan_to_num(go.sort(t), nan=0.0)
         self.t0 = float(np.floor(tt.min())) if len(tt) else 0.0
         self.key = self.g.astype(np.int64) * self._SHIFT + np.floor(tt - self.t0).astype(np.int64)
-        self.cumw = np.r_[0.0, np.cumsum(np.asarray(go.sort(y), dtype=float))]
+        self.ys = np.asarray(go.sort(y), dtype=float)
+        self.cumw = np.r_[0.0, np.cumsum(self.ys)]
         self.start, self.first = go.start, go.first
+        # groups whose times go back somewhere: (first, end) positions
+        back = np.zeros(len(self.key), bool)
+        back[1:] = (self.key[1:] < self.key[:-1]) & ~self.start[1:]
+        firsts = np.unique(self.first[back])
+        starts = np.r_[np.flatnonzero(self.start), len(self.key)]
+        ends = starts[np.searchsorted(starts, firsts, side="right")]
+        self.unordered = list(zip(firsts.tolist(), ends.tolist()))
+
+    def _in_window(self, a: int, b: int, now_key: int, window: float) -> np.ndarray:
+        """Positions a..b-1 whose keys lie in [now_key - window, now_key]."""
+        kk = self.key[a:b]
+        ok = kk <= now_key
+        if np.isfinite(window):
+            ok &= kk >= now_key - int(np.ceil(window))
+        return ok
 
     def at_events(self, window: float) -> tuple[np.ndarray, np.ndarray]:
         """(attempts, wins) in the window before each event (input order)."""
@@ -479,6 +508,12 @@ class WindowIndex:
             left = self.first
         cnt = (idx - left).astype(float)
         wins = self.cumw[:m] - self.cumw[left]
+        if np.isfinite(window):
+            for a, b in self.unordered:  # answer by answer (rare: times out of order)
+                for i in range(a, b):
+                    ok = self._in_window(a, i, int(self.key[i]), window)
+                    cnt[i] = ok.sum()
+                    wins[i] = self.ys[a:i][ok].sum()
         return self._go.unsort(cnt), self._go.unsort(wins)
 
     def query(self, group: np.ndarray, now: np.ndarray, window: float):
@@ -495,4 +530,12 @@ class WindowIndex:
         else:
             lo = np.searchsorted(self.key, g * self._SHIFT, side="left")
         lo = np.minimum(lo, hi)
-        return (hi - lo).astype(float), self.cumw[hi] - self.cumw[lo]
+        cnt, wins = (hi - lo).astype(float), self.cumw[hi] - self.cumw[lo]
+        for a, b in self.unordered:
+            gk = int(self.g[a])
+            for i in np.flatnonzero(g == gk):
+                now_key = int(nowk[i]) + gk * self._SHIFT
+                ok = self._in_window(a, b, now_key, window)
+                cnt[i] = ok.sum()
+                wins[i] = self.ys[a:b][ok].sum()
+        return cnt, wins

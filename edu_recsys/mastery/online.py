@@ -40,11 +40,16 @@ def _seconds(timestamp) -> float | None:
     if isinstance(timestamp, (int, float, np.integer, np.floating)):
         return float(timestamp)
     ts = pd.Timestamp(timestamp)
+    if pd.isna(ts):  # a missing time (NaT): NaN, as the batch path reads it
+        return float("nan")
     return ts.timestamp() if ts.tzinfo is not None else ts.tz_localize("UTC").timestamp()
 
 
 def _keystate(stats: Stats, j: int, times=None, wins=None) -> KeyState:
+    # whole seconds, a missing time as 0 (as WindowIndex); out of order: counted one by one
+    tl = [] if times is None else [0.0 if np.isnan(x) else float(x) for x in times]
     return KeyState(
+        unordered=any(b < a for a, b in zip(tl, tl[1:])),
         n=int(stats.n[j]),
         w=float(stats.w[j]),
         sr=float(stats.sr[j]),
@@ -55,7 +60,7 @@ def _keystate(stats: Stats, j: int, times=None, wins=None) -> KeyState:
         last3=int(stats.last3[j]),
         prev_pos=int(stats.prev_pos[j]),
         last_t=float(stats.last_t[j]),
-        times=list(times) if times is not None else [],
+        times=tl,
         wins=list(wins) if wins is not None else [],
     )
 

@@ -4,6 +4,7 @@ computed range by range of whole students equals the whole-table design."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,7 +13,7 @@ import edu_recsys.mastery.features as features_mod
 from edu_recsys.mastery import compiled, make_model
 from edu_recsys.mastery.answers import answer_range, build_answers, student_chunks
 from edu_recsys.mastery.features import HistoryFeatures
-from edu_recsys.mastery.history import GroupOrder, Stats, WindowIndex, scan
+from edu_recsys.mastery.history import GroupOrder, KeyState, Stats, WindowIndex, scan
 from edu_recsys.simulate import simulate_class
 
 needs_numba = pytest.mark.skipif(not compiled.available(), reason="numba is not installed")
@@ -58,40 +59,72 @@ def test_scan_compiled_equals_numpy(ev, with_r, with_t):
             np.testing.assert_array_equal(a, b, err_msg=name)
 
 
-@needs_numba
-@settings(max_examples=60, deadline=None)
+def _brute_windows(group, t, y, windows):
+    """The definition: earlier answers of the same group whose whole-second time (a
+    missing one counts as 0) lies in [this one's - window, this one's]; an unbounded
+    window counts every earlier answer."""
+    key = np.floor(np.nan_to_num(t, nan=0.0))
+    out = np.zeros((len(group), len(windows), 2))
+    for i in range(len(group)):
+        earlier = np.flatnonzero(group[:i] == group[i])
+        for j, w in enumerate(windows):
+            if np.isfinite(w):
+                k = key[earlier]
+                earlier_w = earlier[(k >= key[i] - np.ceil(w)) & (k <= key[i])]
+            else:
+                earlier_w = earlier
+            out[i, j] = len(earlier_w), y[earlier_w].sum()
+    return out
+
+
+_times = st.one_of(st.just(np.nan), st.sampled_from([0.0, 0.4, 30.0, 59.0, 61.0, 2000.0]))
+
+
+@settings(max_examples=80, deadline=None)
 @given(
-    st.lists(
-        st.tuples(st.integers(0, 4), st.integers(0, 1), st.sampled_from([0.0, 0.4, 30, 2000])),
-        min_size=1,
-        max_size=80,
-    ),
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 1), _times), min_size=1, max_size=60),
+    st.booleans(),
 )
-def test_window_counts_compiled_equal_binary_search(ev):
-    group, y, t = _events([e[0] for e in ev], [e[1] for e in ev], [e[2] for e in ev])
+def test_window_counts_follow_the_definition(ev, ordered):
+    """In order or not (missing times, clocks going back), both paths count by the
+    definition; the batch index's queries and the online state too."""
+    group = np.array([e[0] for e in ev])
+    y = np.array([e[1] for e in ev], dtype=float)
+    steps = np.array([e[2] for e in ev])
+    # in order: cumulative steps (missing ones stay missing); else the raw offsets
+    t = 1.7e9 + (np.cumsum(np.nan_to_num(steps)) if ordered else steps * 50)
+    t[np.isnan(steps)] = np.nan
+    want = _brute_windows(group, t, y, WINDOWS)
     go = GroupOrder.of(group)
     idx = WindowIndex(group, t, y, order=go)
-    order = go.order if go.order is not None else np.arange(len(group))
-    got = compiled.window_counts(order, go.start, t, y, WINDOWS)
     for j, w in enumerate(WINDOWS):
         n, k = idx.at_events(w)
-        np.testing.assert_array_equal(got[:, j, 0], n, err_msg=f"attempts {w}")
-        np.testing.assert_array_equal(got[:, j, 1], k, err_msg=f"wins {w}")
-
-
-@needs_numba
-def test_window_counts_with_missing_times_stay_within_the_history():
-    # a missing time counts as time 0: a group's times are then out of order and a
-    # window's left end is searched among the group's earlier answers only
-    group = np.array([0, 0, 1, 0, 0, 1])
-    t = np.array([100.0, np.nan, 50.0, 160.0, 170.0, np.nan])
-    y = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0])
-    go = GroupOrder.of(group)
-    got = compiled.window_counts(go.order, go.start, t, y, (60.0, np.inf))
-    earlier = np.array([0, 1, 0, 2, 3, 1])
-    assert np.all(got[:, :, 0] >= 0) and np.all(got[:, 0, 0] <= earlier)
-    assert got[:, 1, 0].tolist() == earlier.tolist()
-    assert np.all(got[:, :, 1] <= got[:, :, 0])
+        np.testing.assert_array_equal(n, want[:, j, 0], err_msg=f"numpy attempts {w}")
+        np.testing.assert_array_equal(k, want[:, j, 1], err_msg=f"numpy wins {w}")
+    if compiled.available():
+        order = go.order if go.order is not None else np.arange(len(group))
+        got = compiled.window_counts(order, go.start, t, y, WINDOWS)
+        np.testing.assert_array_equal(got, want)
+    # a query after the whole history, at the time of the last answer + 10 s
+    now = np.nan_to_num(t, nan=0.0).max() + 10.0
+    for gk in np.unique(group):
+        states = KeyState()
+        for gg, yy, tt in zip(group, y, t):
+            if gg == gk:
+                states.update(int(yy), 0, LAMS, t=float(tt), horizon=max(WINDOWS[:-1]))
+        mine = np.flatnonzero(group == gk)
+        key = np.floor(np.nan_to_num(t[mine], nan=0.0))
+        for w in WINDOWS:
+            inside = key <= np.floor(now)
+            if np.isfinite(w):
+                inside &= key >= np.floor(now) - np.ceil(w)
+            c, wins = idx.query(np.array([gk]), np.array([now]), w)
+            assert (c[0], wins[0]) == (inside.sum(), y[mine][inside].sum()), (gk, w)
+            online = states.window_counts(now, (w,))[0]
+            if np.isfinite(w):
+                assert online == (inside.sum(), y[mine][inside].sum()), (gk, w)
+            else:  # online: every answer so far
+                assert online == (len(mine), y[mine].sum())
 
 
 @needs_numba
@@ -171,6 +204,29 @@ def test_chunked_design_equals_whole_table(table, monkeypatch, use_numba):
     same(Sp1.toarray(), Sp0.toarray())
     same(Zp1, Zp0)
     same(f.transform(table).toarray(), X0.toarray())
+
+
+@pytest.mark.parametrize("preset", ["das3h", "default"])
+def test_missing_times_give_the_same_designs_on_every_path(table, monkeypatch, preset):
+    """5% of the timestamps missing: compiled = numpy, ranges = whole table."""
+    df = table.copy()
+    rng = np.random.default_rng(0)
+    df.loc[rng.random(len(df)) < 0.05, "timestamp"] = pd.NaT
+    f = make_model(preset).features.fit(df)
+    ans = build_answers(df, merge_expanded=f.merge_expanded)
+    got = {}
+    for flag in (["1"] if compiled.available() else []) + ["0"]:
+        monkeypatch.setenv(compiled.ENV, flag)
+        monkeypatch.setattr(features_mod, "DESIGN_CHUNK", 1 << 16)
+        S, Z = f.encode_split(f.history_batch(ans))
+        monkeypatch.setattr(features_mod, "DESIGN_CHUNK", 97)
+        S2, Z2 = f.design(ans)
+        np.testing.assert_allclose(S2.toarray(), S.toarray(), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(Z2, Z, rtol=0, atol=1e-12)
+        got[flag] = (S, Z)
+    if "1" in got:
+        np.testing.assert_allclose(got["1"][0].toarray(), got["0"][0].toarray(), atol=1e-11)
+        np.testing.assert_allclose(got["1"][1], got["0"][1], atol=1e-11)
 
 
 def test_numba_and_numpy_designs_agree(table, monkeypatch):
