@@ -907,6 +907,13 @@ class HistoryFeatures(TransformerMixin, BaseEstimator):
 
     def history_batch(self, ans: Answers, item_p: np.ndarray | None = None) -> QueryBatch:
         """The :class:`QueryBatch` of every answer of ``ans`` (features before it)."""
+        if ans.time is None and getattr(self, "has_time_", False) and self.n_windows_ > 1:
+            raise InvalidDataError(
+                "the model was fitted with timestamps (its time-window features need "
+                "them); this table has none",
+                column="timestamp",
+                expected="a timestamp column with at least one time",
+            )
         ev = self.scopes(ans, item_p)
         t = ans.time
         batch = QueryBatch(

@@ -282,3 +282,13 @@ def test_dense_out_of_the_wrong_shape_is_refused(table):
         f.encode_split(q, dense_out=np.empty((3, 3)))
     with pytest.raises(ValueError, match="fitting"):
         f.encode_split(q, fitting=True, dense_out=np.empty((3, 3)))
+
+
+def test_a_table_without_timestamps_for_a_model_fitted_with_them_is_refused(table):
+    from edu_recsys.exceptions import InvalidDataError
+
+    model = make_model("default").fit(table)
+    with pytest.raises(InvalidDataError, match="timestamp"):
+        model.predict_proba(table.drop(columns=["timestamp"]))
+    with pytest.raises(InvalidDataError, match="timestamp"):
+        model.features_.transform(table.drop(columns=["timestamp"]))
