@@ -485,7 +485,8 @@ class WindowIndex:
         firsts = np.unique(self.first[back])
         starts = np.r_[np.flatnonzero(self.start), len(self.key)]
         ends = starts[np.searchsorted(starts, firsts, side="right")]
-        self.unordered = list(zip(firsts.tolist(), ends.tolist()))
+        # group key -> its (first, end) positions
+        self.unordered = {int(self.g[a]): (a, b) for a, b in zip(firsts.tolist(), ends.tolist())}
 
     def _in_window(self, a: int, b: int, now_key: int, window: float) -> np.ndarray:
         """Positions a..b-1 whose keys lie in [now_key - window, now_key]."""
@@ -509,7 +510,7 @@ class WindowIndex:
         cnt = (idx - left).astype(float)
         wins = self.cumw[:m] - self.cumw[left]
         if np.isfinite(window):
-            for a, b in self.unordered:  # answer by answer (rare: times out of order)
+            for a, b in self.unordered.values():  # answer by answer (rare: out of order)
                 for i in range(a, b):
                     ok = self._in_window(a, i, int(self.key[i]), window)
                     cnt[i] = ok.sum()
@@ -531,11 +532,11 @@ class WindowIndex:
             lo = np.searchsorted(self.key, g * self._SHIFT, side="left")
         lo = np.minimum(lo, hi)
         cnt, wins = (hi - lo).astype(float), self.cumw[hi] - self.cumw[lo]
-        for a, b in self.unordered:
-            gk = int(self.g[a])
-            for i in np.flatnonzero(g == gk):
-                now_key = int(nowk[i]) + gk * self._SHIFT
-                ok = self._in_window(a, b, now_key, window)
+        if self.unordered:
+            # only the queries of such groups (not a pass over the queries per group)
+            for i in np.flatnonzero(np.isin(g, list(self.unordered))):
+                a, b = self.unordered[int(g[i])]
+                ok = self._in_window(a, b, int(nowk[i]) + int(g[i]) * self._SHIFT, window)
                 cnt[i] = ok.sum()
                 wins[i] = self.ys[a:b][ok].sum()
         return cnt, wins
